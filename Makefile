@@ -1,0 +1,44 @@
+# epr: libepr.so (shim/), the epr command (helper/), code both use (common/).
+# make            build build/libepr.so and build/epr
+# make check      build, then run the C unit tests and every bats suite
+# make CC=clang   the same with clang; both must build warning-free
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE    := -std=gnu11 -D_GNU_SOURCE -fPIC -pthread -Icommon $(WARN)
+LDFLAGS ?=
+B       ?= build
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib/epr
+MANDIR  ?= $(PREFIX)/share/man
+
+COMMON_SRC := $(wildcard common/*.c)
+SHIM_SRC   := $(wildcard shim/*.c) $(COMMON_SRC)
+HELPER_SRC := $(wildcard helper/*.c) $(COMMON_SRC)
+
+SHIM_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC))
+HELPER_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(HELPER_SRC))
+
+.PHONY: all check unit bats clean
+all: $(B)/libepr.so $(B)/epr $(B)/ephemeral-port-reserve
+
+$(B)/obj/%.o: %.c $(wildcard common/*.h shim/*.h helper/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -c -o $@ $<
+
+# Only bind and listen are exported: the version script hides everything else.
+$(B)/libepr.so: $(SHIM_OBJ) shim/libepr.map
+	$(CC) $(CFLAGS) -shared -pthread -Wl,--version-script=shim/libepr.map -Wl,-z,now \
+		$(LDFLAGS) -o $@ $(SHIM_OBJ) -ldl
+
+$(B)/epr: $(HELPER_OBJ)
+	$(CC) $(CFLAGS) -pthread $(LDFLAGS) -o $@ $(HELPER_OBJ)
+
+$(B)/ephemeral-port-reserve: $(B)/epr
+	ln -sf epr $@
+
+clean:
+	rm -rf $(B)

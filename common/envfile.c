@@ -1,0 +1,333 @@
+/* The env file: edited as text in a fixed buffer, replaced atomically under a directory
+ * lock. No stdio and no malloc: the shim calls this from inside the host's listen(). */
+#include "envfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h> /* renameat() only */
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "epr_env.h"
+
+#define LOCK_WAIT_MS 5000 /* a writer holds the lock for microseconds; a stuck one must not hang us */
+
+void envfile_init(struct envfile *ef)
+{
+	ef->len = 0;
+}
+
+/* The offset of the line "key=...", or -1. */
+static long line_of(const struct envfile *ef, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (size_t at = 0; at < ef->len;) {
+		const char *nl = memchr(ef->text + at, '\n', ef->len - at);
+		size_t end = nl ? (size_t)(nl - ef->text) : ef->len;
+
+		if (end - at > klen && memcmp(ef->text + at, key, klen) == 0 && ef->text[at + klen] == '=')
+			return (long)at;
+		at = end + 1;
+	}
+	return -1;
+}
+
+int envfile_get(const struct envfile *ef, const char *key, char *out, size_t cap)
+{
+	long at = line_of(ef, key);
+
+	if (at < 0)
+		return -1;
+	const char *value = ef->text + at + strlen(key) + 1;
+	const char *nl = memchr(value, '\n', ef->len - (size_t)(value - ef->text));
+	size_t vlen = nl ? (size_t)(nl - value) : ef->len - (size_t)(value - ef->text);
+
+	if (vlen >= cap)
+		return -1;
+	memcpy(out, value, vlen);
+	out[vlen] = '\0';
+	return (int)vlen;
+}
+
+int envfile_set(struct envfile *ef, const char *key, const char *value)
+{
+	size_t klen = strlen(key), vlen = strlen(value), need = klen + 1 + vlen + 1;
+	long at = line_of(ef, key);
+	size_t start = at < 0 ? ef->len : (size_t)at, old = 0;
+
+	if (at >= 0) {
+		const char *nl = memchr(ef->text + start, '\n', ef->len - start);
+		old = (nl ? (size_t)(nl - ef->text) + 1 : ef->len) - start;
+	}
+	if (ef->len - old + need > sizeof(ef->text)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	memmove(ef->text + start + need, ef->text + start + old, ef->len - start - old);
+	memcpy(ef->text + start, key, klen);
+	ef->text[start + klen] = '=';
+	memcpy(ef->text + start + klen + 1, value, vlen);
+	ef->text[start + need - 1] = '\n';
+	ef->len = ef->len - old + need;
+	return 0;
+}
+
+/* Writes the decimal form of n into buf (at least 6 bytes); returns its length. */
+static size_t format_port(char *buf, unsigned n)
+{
+	char tmp[6];
+	size_t len = 0;
+
+	do
+		tmp[len++] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = tmp[len - 1 - i];
+	buf[len] = '\0';
+	return len;
+}
+
+static int list_has(const char *list, const char *port)
+{
+	size_t plen = strlen(port);
+
+	for (const char *p = list; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len == plen && memcmp(p, port, len) == 0)
+			return 1;
+		p += len + (comma != NULL);
+	}
+	return 0;
+}
+
+int envfile_add_port(struct envfile *ef, uint16_t port, uint16_t sentinel)
+{
+	char list[EPR_MAX_EXPORTS * 6 + 1], num[6], key[sizeof(EPR_KEY_PORT_PREFIX) + 6];
+	size_t count = 0;
+	int changed = 0;
+
+	format_port(num, port);
+	if (envfile_get(ef, EPR_KEY_PORTS, list, sizeof(list)) < 0)
+		list[0] = '\0';
+	if (!list_has(list, num)) {
+		for (const char *p = list; *p; p++)
+			count += *p == ',';
+		if (list[0] && count + 1 >= EPR_MAX_EXPORTS) {
+			errno = ENOSPC;
+			return -1;
+		}
+		size_t len = strlen(list);
+		if (len)
+			list[len++] = ',';
+		memcpy(list + len, num, strlen(num) + 1);
+		changed = 1;
+	}
+	char first[sizeof(list)];
+	if (envfile_get(ef, EPR_KEY_PORT, first, sizeof(first)) < 0) {
+		if (envfile_set(ef, EPR_KEY_PORT, num) < 0)
+			return -1;
+		changed = 1;
+	}
+	if (sentinel) {
+		char old[8];
+		memcpy(key, EPR_KEY_PORT_PREFIX, sizeof(EPR_KEY_PORT_PREFIX) - 1);
+		format_port(key + sizeof(EPR_KEY_PORT_PREFIX) - 1, sentinel);
+		if (envfile_get(ef, key, old, sizeof(old)) < 0 || strcmp(old, num) != 0) {
+			if (envfile_set(ef, key, num) < 0)
+				return -1;
+			changed = 1;
+		}
+	}
+	if (changed && envfile_set(ef, EPR_KEY_PORTS, list) < 0)
+		return -1;
+	return changed;
+}
+
+/* The directory and base name of path, split into dir (NUL-terminated) and *base. */
+static int split_path(const char *path, char *dir, size_t cap, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) : 1;
+
+	if (!slash)
+		memcpy(dir, ".", 2);
+	else if (dlen == 0)
+		memcpy(dir, "/", 2);
+	else if (dlen >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	} else {
+		memcpy(dir, path, dlen);
+		dir[dlen] = '\0';
+	}
+	*base = slash ? slash + 1 : path;
+	if (**base == '\0') {
+		errno = EISDIR;
+		return -1;
+	}
+	return 0;
+}
+
+static int read_at(int dirfd, const char *base, struct envfile *ef)
+{
+	int fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+
+	ef->len = 0;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	for (;;) {
+		ssize_t got = read(fd, ef->text + ef->len, sizeof(ef->text) - ef->len);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (got == 0)
+			break;
+		ef->len += (size_t)got;
+		if (ef->len == sizeof(ef->text)) {
+			close(fd);
+			errno = EFBIG;
+			return -1;
+		}
+	}
+	close(fd);
+	if (ef->len && ef->text[ef->len - 1] != '\n') {
+		if (ef->len == sizeof(ef->text)) {
+			errno = EFBIG;
+			return -1;
+		}
+		ef->text[ef->len++] = '\n';
+	}
+	return 0;
+}
+
+int envfile_read(const char *path, struct envfile *ef)
+{
+	return read_at(AT_FDCWD, path, ef);
+}
+
+static int lock_dir(int dirfd)
+{
+	struct timespec pause = { 0, 1000000 };
+
+	for (int waited = 0; flock(dirfd, LOCK_EX | LOCK_NB) < 0; waited++) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (waited == LOCK_WAIT_MS) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t put = write(fd, buf, len);
+
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put < 0)
+			return -1;
+		buf += put;
+		len -= (size_t)put;
+	}
+	return 0;
+}
+
+/* Names the temporary file ".<base>.<pid>.tmp" so that writers never share one. */
+static int temp_name(char *out, size_t cap, const char *base)
+{
+	size_t blen = strlen(base);
+	char pid[12];
+	size_t plen = 0;
+	unsigned long n = (unsigned long)getpid();
+
+	do
+		pid[plen++] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	if (blen + plen + 7 > cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	char *p = out;
+	*p++ = '.';
+	memcpy(p, base, blen);
+	p += blen;
+	*p++ = '.';
+	while (plen)
+		*p++ = pid[--plen];
+	memcpy(p, ".tmp", 5);
+	return 0;
+}
+
+static int replace_at(int dirfd, const char *base, const struct envfile *ef)
+{
+	char tmp[NAME_MAX + 1];
+	int fd, saved;
+
+	if (temp_name(tmp, sizeof(tmp), base) < 0)
+		return -1;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST) {
+		/* Left by a dead writer with our pid, or planted: unlinkat removes a symlink itself. */
+		unlinkat(dirfd, tmp, 0);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	}
+	if (fd < 0)
+		return -1;
+	int written = write_all(fd, ef->text, ef->len);
+	saved = errno;
+	if (close(fd) < 0 && written == 0) {
+		written = -1;
+		saved = errno;
+	}
+	if (written < 0) {
+		unlinkat(dirfd, tmp, 0);
+		errno = saved;
+		return -1;
+	}
+	if (renameat(dirfd, tmp, dirfd, base) < 0) {
+		saved = errno;
+		unlinkat(dirfd, tmp, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+int envfile_update(const char *path, int (*update)(struct envfile *ef, void *arg), void *arg)
+{
+	char dir[4096];
+	const char *base;
+	struct envfile ef;
+	int dirfd, rc = -1, saved;
+
+	if (split_path(path, dir, sizeof(dir), &base) < 0)
+		return -1;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -1;
+	if (lock_dir(dirfd) == 0 && read_at(dirfd, base, &ef) == 0) {
+		int what = update(&ef, arg);
+
+		rc = what < 0 ? -1 : what == 1 ? 0 : replace_at(dirfd, base, &ef);
+	}
+	saved = errno;
+	close(dirfd); /* releases the lock */
+	errno = saved;
+	return rc;
+}

@@ -1,0 +1,42 @@
+/* The env file: KEY=VALUE lines, no quotes, readable by sh's ".", docker --env-file and
+ * systemd EnvironmentFile=. Held in a fixed buffer so that the shim never mallocs. */
+#ifndef EPR_ENVFILE_H
+#define EPR_ENVFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ENVFILE_MAX 8192
+
+struct envfile {
+	size_t len;
+	char text[ENVFILE_MAX]; /* always whole lines, each ending in '\n' */
+};
+
+void envfile_init(struct envfile *ef);
+
+/* Copies the value of key into out (NUL-terminated). Returns its length, or -1 if absent
+ * or if it does not fit. */
+int envfile_get(const struct envfile *ef, const char *key, char *out, size_t cap);
+
+/* Sets key to value, replacing its line or appending one. -1 (ENOSPC) if it does not fit. */
+int envfile_set(struct envfile *ef, const char *key, const char *value);
+
+/* Records that port is listening, for sentinel (0: a port-0 bind): appends it to EPR_PORTS,
+ * sets EPR_PORT if unset and EPR_PORT_<sentinel>. Returns 1 if recorded, 0 if it was
+ * already there, -1 with errno ENOSPC when EPR_MAX_EXPORTS ports are already recorded. */
+int envfile_add_port(struct envfile *ef, uint16_t port, uint16_t sentinel);
+
+/* Reads path into ef; a missing file reads as empty. Refuses a symlink (ELOOP) and a file
+ * over ENVFILE_MAX (EFBIG). 0, or -1 with errno set. */
+int envfile_read(const char *path, struct envfile *ef);
+
+/* Read-modify-write of path under an exclusive lock on its directory, so that concurrent
+ * writers (threads, processes of one tree, epr start) lose no entry. update() changes ef
+ * and returns 0 to write it, 1 to leave the file as it is, -1 (errno set) to fail. The
+ * file is replaced atomically: a temporary file created with O_EXCL in the same directory
+ * (never through a symlink), then rename(). Waits for the lock for a bounded time
+ * (ETIMEDOUT). 0, or -1 with errno set; nothing is left behind on failure. */
+int envfile_update(const char *path, int (*update)(struct envfile *ef, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,27 @@
+/* The names shared by libepr.so and the epr command, defined once so the two cannot drift. */
+#ifndef EPR_ENV_H
+#define EPR_ENV_H
+
+/* Variables the user sets (documented in libepr(7)). */
+#define EPR_ENV_PORTS    "EPR_PORTS"    /* sentinel ports: S[=P][,S[=P]...] */
+#define EPR_ENV_ENV_FILE "EPR_ENV_FILE" /* where the chosen ports are exported */
+#define EPR_ENV_ZERO     "EPR_ZERO"     /* "0" turns off the rewriting of port 0 */
+#define EPR_ENV_DEBUG    "EPR_DEBUG"    /* "1" logs each rewrite on stderr */
+#define EPR_ENV_LIB      "EPR_LIB"      /* epr: the libepr.so to preload */
+
+/* Internal: the absolute env-file path of the process tree that has already started it
+ * afresh. A process that finds it equal to its own EPR_ENV_FILE merges into the file. */
+#define EPR_ENV_TREE     "EPR_TREE"
+
+/* Keys written into the env file. Readers ignore keys they do not know. */
+#define EPR_KEY_PORT        "EPR_PORT"    /* the first exported port */
+#define EPR_KEY_PORT_PREFIX "EPR_PORT_"   /* EPR_PORT_<sentinel>=<port> */
+#define EPR_KEY_PORTS       "EPR_PORTS"   /* every exported port, in listen order */
+#define EPR_KEY_PID         "EPR_PID"     /* added by epr start */
+#define EPR_KEY_LOG         "EPR_LOG"     /* added by epr start */
+#define EPR_KEY_TMPDIR      "EPR_TMPDIR"  /* added by epr start: its private directory */
+
+#define EPR_MAX_SENTINELS 64   /* items in EPR_PORTS */
+#define EPR_MAX_EXPORTS   64   /* ports in one env file; more are not recorded */
+
+#endif

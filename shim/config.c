@@ -1,0 +1,106 @@
+/* Reads EPR_PORTS, EPR_ZERO, EPR_DEBUG and EPR_ENV_FILE once, at load time, while the host
+ * is still single-threaded; binds then only read the result. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "epr_env.h"
+#include "state.h"
+
+static struct config config;
+static char error_text[200];
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void set_error(const char *fmt, const char *name, const char *detail)
+{
+	if (config.error) /* the first error is the one to fix first */
+		return;
+	snprintf(error_text, sizeof(error_text), fmt, name, detail);
+	config.error = error_text;
+}
+
+/* "0"/"1" or unset; anything else is an error, not a guess. */
+static int parse_flag(const char *name, int unset)
+{
+	const char *value = getenv(name);
+
+	if (value == NULL || *value == '\0')
+		return unset;
+	if (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)
+		return *value == '1';
+	set_error("%s: '%.40s' is not 0 or 1", name, value);
+	return unset;
+}
+
+/* Servers chdir before they bind (redis-server --dir): anchor a relative path now. */
+static void absolute_env_file(const char *path)
+{
+	size_t len;
+
+	if (path[0] == '/') {
+		if (strlen(path) >= sizeof(config.env_file))
+			set_error("%s: '%.40s...' is too long", EPR_ENV_ENV_FILE, path);
+		else
+			strcpy(config.env_file, path);
+		return;
+	}
+	if (getcwd(config.env_file, sizeof(config.env_file)) == NULL) {
+		config.env_file[0] = '\0';
+		set_error("%s: '%.40s' is relative and the current directory is unknown",
+			  EPR_ENV_ENV_FILE, path);
+		return;
+	}
+	len = strlen(config.env_file);
+	if (len + 1 + strlen(path) >= sizeof(config.env_file)) {
+		config.env_file[0] = '\0';
+		set_error("%s: '%.40s...' is too long", EPR_ENV_ENV_FILE, path);
+		return;
+	}
+	snprintf(config.env_file + len, sizeof(config.env_file) - len, "%s%s",
+		 len > 1 ? "/" : "", path);
+}
+
+/* The first shimmed process of a tree owns the file: it removes an earlier launch's file
+ * and marks the environment so that its descendants merge into the new one. */
+static void claim_env_file(void)
+{
+	const char *tree = getenv(EPR_ENV_TREE);
+
+	if (tree && strcmp(tree, config.env_file) == 0)
+		return;
+	unlink(config.env_file);
+	setenv(EPR_ENV_TREE, config.env_file, 1);
+	setenv(EPR_ENV_ENV_FILE, config.env_file, 1);
+}
+
+static void config_load(void)
+{
+	const char *ports = getenv(EPR_ENV_PORTS);
+	const char *env_file = getenv(EPR_ENV_ENV_FILE);
+	char why[160];
+
+	config.zero = parse_flag(EPR_ENV_ZERO, 1);
+	config.debug = parse_flag(EPR_ENV_DEBUG, 0);
+	if (ports && port_specs_parse(&config.specs, ports, why, sizeof(why)) < 0)
+		set_error("%s: %s", EPR_ENV_PORTS, why);
+	if (env_file && *env_file)
+		absolute_env_file(env_file);
+	if (config.env_file[0] && config.error == NULL)
+		claim_env_file();
+	state_init();
+}
+
+const struct config *config_get(void)
+{
+	pthread_once(&once, config_load);
+	return &config;
+}
+
+__attribute__((constructor)) static void config_at_load(void)
+{
+	config_get();
+}

@@ -1,0 +1,119 @@
+/* listen() on a rewritten port: listen first, then record the port in EPR_ENV_FILE, so that
+ * the file existing means "connectable now". */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "config.h"
+#include "envfile.h"
+#include "log.h"
+#include "rewrite.h"
+#include "state.h"
+#include "sys_socket.h"
+
+struct export {
+	uint16_t port, sentinel;
+};
+
+static int add_port(struct envfile *ef, void *arg)
+{
+	const struct export *e = arg;
+	int added = envfile_add_port(ef, e->port, e->sentinel);
+
+	return added < 0 ? -1 : added ? 0 : 1;
+}
+
+/* The port of a bound AF_INET/AF_INET6 socket, or -1. */
+static int bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+static void log_export_failure(const char *path, int err)
+{
+	struct logline l;
+
+	log_start(&l, "error");
+	log_str(&l, "cannot write ");
+	log_str(&l, path);
+	log_str(&l, ": ");
+	log_errno(&l, err);
+	log_end(&l);
+}
+
+/* Said once: a program that listens on port 0 again and again must not grow the file. */
+static void log_full(const char *path)
+{
+	static int told;
+	struct logline l;
+
+	if (__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+		return;
+	log_start(&l, "warning");
+	log_str(&l, path);
+	log_str(&l, " holds 64 ports: later ports are not recorded");
+	log_end(&l);
+}
+
+/* Called with the state lock held. 0, or -1 with errno set. */
+static int export_port(const char *path, struct export *e)
+{
+	if (envfile_update(path, add_port, e) < 0) {
+		if (errno == ENOSPC && path[0]) {
+			struct envfile probe;
+			/* full of ports rather than a full disk? */
+			if (envfile_read(path, &probe) == 0 && envfile_add_port(&probe, e->port, e->sentinel) < 0) {
+				log_full(path);
+				return 0;
+			}
+		}
+		return -1;
+	}
+	state_set_exported(e->port);
+	return 0;
+}
+
+int export_listen(int fd, int backlog)
+{
+	const struct config *c;
+	struct export e;
+	int saved = errno, port, found, rc;
+
+	if (!state_any_rewrite())
+		return sys_listen(fd, backlog);
+	port = bound_port(fd);
+	errno = saved;
+	if (port <= 0)
+		return sys_listen(fd, backlog);
+	state_lock();
+	found = state_find_port((uint16_t)port, &e.sentinel) && !state_exported((uint16_t)port);
+	state_unlock();
+	if (!found || (c = config_get())->env_file[0] == '\0')
+		return sys_listen(fd, backlog);
+
+	if (sys_listen(fd, backlog) < 0)
+		return -1;
+	e.port = (uint16_t)port;
+	state_lock();
+	rc = state_exported(e.port) ? 0 : export_port(c->env_file, &e);
+	state_unlock();
+	if (rc < 0) {
+		int err = errno;
+		/* Stop listening: the program must not keep a listener it believes failed. */
+		shutdown(fd, SHUT_RD);
+		log_export_failure(c->env_file, err);
+		errno = err;
+		return -1;
+	}
+	errno = saved;
+	return 0;
+}
