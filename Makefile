@@ -22,12 +22,14 @@ HELPER_SRC := $(wildcard helper/*.c) $(COMMON_SRC)
 SHIM_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC))
 HELPER_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(HELPER_SRC))
 
-.PHONY: all check unit bats clean
+.PHONY: all check test-progs bats clean
 all: $(B)/libepr.so $(B)/epr $(B)/ephemeral-port-reserve
 
-$(B)/obj/%.o: %.c $(wildcard common/*.h shim/*.h helper/*.h)
+$(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASE) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(SHIM_OBJ:.o=.d) $(HELPER_OBJ:.o=.d)
 
 # Only bind and listen are exported: the version script hides everything else.
 $(B)/libepr.so: $(SHIM_OBJ) shim/libepr.map
@@ -39,6 +41,28 @@ $(B)/epr: $(HELPER_OBJ)
 
 $(B)/ephemeral-port-reserve: $(B)/epr
 	ln -sf epr $@
+
+# Programs the bats suites drive (tests/progs/). libctor_bind.so binds from its
+# constructor, which may run before libepr.so's own.
+TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind
+test-progs: $(TEST_PROGS)
+
+$(B)/tests/listen_server: tests/progs/listen_server.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< -pthread
+
+$(B)/tests/libctor_bind.so: tests/progs/ctor_bind_lib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -shared -o $@ $<
+
+$(B)/tests/ctor_bind: tests/progs/ctor_bind.c $(B)/tests/libctor_bind.so
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< -L$(B)/tests -lctor_bind -Wl,-rpath,'$$ORIGIN'
+
+# Every bats suite through prove, whose closing "Result: PASS" CI reads.
+bats: all test-progs
+	prove --exec 'bats --tap' tests/*.bats
+
+check: bats
 
 clean:
 	rm -rf $(B)

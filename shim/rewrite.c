@@ -62,7 +62,7 @@ static int bind_port(int fd, const struct bind_addr *asked, uint16_t port)
 
 /* Reserves a port for asked; for a sentinel (both_families) the same port also on the
  * other family's loopback, so that a dual-stack server's second bind finds it free.
- * Returns the port, or -errno; -EADDRINUSE means "try again". */
+ * Returns the port, or -errno; -EAGAIN means "lost a race: try again". */
 static int reserve_for(const struct bind_addr *asked, int both_families)
 {
 	struct bind_addr where, other;
@@ -70,14 +70,33 @@ static int reserve_for(const struct bind_addr *asked, int both_families)
 
 	address_reservation(asked, &where);
 	port = reserve_port((const struct sockaddr *)&where.sa, where.len, 0);
+	if (port == -EADDRINUSE) /* bind(0) says so when the ephemeral range is used up */
+		return -EADDRNOTAVAIL;
 	if (port < 0 || !both_families)
 		return port;
 	address_other_loopback(&where, (uint16_t)port, &other);
 	got = reserve_port((const struct sockaddr *)&other.sa, other.len, RESERVE_EXACT);
+	if (got == -EADDRINUSE)
+		return -EAGAIN;
 	/* A host without that family (no IPv6) needs no protection on it. */
 	if (got < 0 && got != -EADDRNOTAVAIL && got != -EAFNOSUPPORT)
 		return got;
 	return port;
+}
+
+static void log_retry(const struct bind_addr *asked, int port)
+{
+	struct logline l;
+
+	if (!config_get()->debug)
+		return;
+	log_start(&l, NULL);
+	log_str(&l, "bind ");
+	log_addr(&l, (const struct sockaddr *)&asked->sa);
+	log_str(&l, ": port ");
+	log_num(&l, (unsigned long)port);
+	log_str(&l, " was taken first; reserving another");
+	log_end(&l);
 }
 
 /* Reserve, bind, and on a lost race (EADDRINUSE) do both again, a bounded number of times. */
@@ -86,10 +105,11 @@ static int bind_reserved(int fd, const struct bind_addr *asked, int both_familie
 	for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
 		int port = reserve_for(asked, both_families);
 
-		if (port == -EADDRINUSE)
+		if (port == -EAGAIN)
 			continue;
 		if (port < 0) {
-			log_failure(asked, "cannot reserve a port", -port);
+			log_failure(asked, port == -EADDRNOTAVAIL ? "no free port to reserve"
+								  : "cannot reserve a port", -port);
 			errno = -port;
 			return -1;
 		}
@@ -97,6 +117,7 @@ static int bind_reserved(int fd, const struct bind_addr *asked, int both_familie
 			return port;
 		if (errno != EADDRINUSE)
 			return -1;
+		log_retry(asked, port);
 	}
 	log_failure(asked, "every reserved port was taken before the bind", EADDRINUSE);
 	errno = EADDRINUSE;

@@ -6,10 +6,12 @@ LIBEPR=${EPR_LIB:-$EPR_BUILD/libepr.so}
 TESTS=$(cd "$BATS_TEST_DIRNAME" && pwd)
 export EPR_BUILD EPR_BIN LIBEPR TESTS
 
-# Run a command with the shim preloaded and nothing else from the caller's EPR_* set.
+# Nothing from the caller's environment steers the shim: each test sets what it means.
+unset EPR_PORTS EPR_ENV_FILE EPR_ZERO EPR_DEBUG EPR_TREE
+
+# Run a command with the shim preloaded.
 shimmed() {
-	env -u EPR_PORTS -u EPR_ENV_FILE -u EPR_ZERO -u EPR_DEBUG -u EPR_TREE \
-		LD_PRELOAD="$LIBEPR" "$@"
+	LD_PRELOAD="$LIBEPR" "$@"
 }
 
 # True when some socket listens on 127.0.0.1 or [::1] (or a wildcard) port $1, as ss sees it.
@@ -42,4 +44,75 @@ wait_for_port() {
 # The value of KEY in env file $1, or nothing.
 env_value() {
 	sed -n "s/^$2=//p" "$1"
+}
+
+# Run a command in a private network namespace with loopback up: faults injected there
+# (a narrowed port range, IPv6 off) touch nothing on the host.
+in_netns() {
+	unshare -n sh -c 'ip link set lo up && exec "$@"' in_netns "$@"
+}
+
+# The ports of the LISTEN lines that listen_server printed in $output.
+listened_ports() {
+	awk '$1 == "LISTEN" { print $3 }' <<<"$output"
+}
+
+# Wait (bounded, ~10 s) until file $1 has at least $2 (default 1) lines.
+wait_for_lines() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "${2:-1}" ] && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for $1" >&2
+	return 1
+}
+
+wait_for_file_content() {
+	wait_for_lines "$1" 1
+}
+
+# Start a command in the background, detached from bats' own descriptors (a child that
+# holds fd 3 keeps bats waiting), and remember it for teardown. Its pid is in $BG_PID.
+# Leading NAME=value words and a leading "shimmed" work as they do on a command line.
+background() {
+	(
+		while [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do
+			export "${1?}"
+			shift
+		done
+		if [ "$1" = shimmed ]; then
+			export LD_PRELOAD=$LIBEPR
+			shift
+		fi
+		exec "$@"
+	) 3>&- &
+	BG_PID=$!
+	echo "$BG_PID" >>"$BATS_TEST_TMPDIR/background.pids"
+}
+
+# True while process $1 runs. A zombie does not count: PID 1 may not reap here.
+alive() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# Stop what background() started (TERM, then KILL after ~5 s), and wait until it is gone;
+# a suite with its own teardown calls this from it.
+stop_background() {
+	local pid i
+	[ -f "$BATS_TEST_TMPDIR/background.pids" ] || return 0
+	while read -r pid; do
+		kill "$pid" 2>/dev/null || continue
+		for ((i = 0; i < 50 && $(alive "$pid" && echo 1 || echo 0); i++)); do
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done <"$BATS_TEST_TMPDIR/background.pids"
+	rm -f "$BATS_TEST_TMPDIR/background.pids"
+}
+
+teardown() {
+	stop_background
 }

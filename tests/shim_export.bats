@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# libepr.so: exporting the chosen ports through EPR_ENV_FILE.
+
+load helpers
+
+SERVER=$EPR_BUILD/tests/listen_server
+
+setup() {
+	ENV=$BATS_TEST_TMPDIR/db.env
+}
+
+@test "the env file appears once the server listens, with EPR_PORT, EPR_PORT_<S> and EPR_PORTS" {
+	EPR_PORTS=3306 EPR_ENV_FILE=$ENV run shimmed "$SERVER" 127.0.0.1:3306 '[::1]:3306' 127.0.0.1:0
+	[ "$status" -eq 0 ]
+	mapfile -t ports < <(listened_ports)
+	cat "$ENV"
+	[ "$(env_value "$ENV" EPR_PORT)" = "${ports[0]}" ]
+	[ "$(env_value "$ENV" EPR_PORT_3306)" = "${ports[0]}" ]
+	[ "$(env_value "$ENV" EPR_PORTS)" = "${ports[0]},${ports[2]}" ]
+	[ "$(wc -l <"$ENV")" -eq 3 ]
+}
+
+@test "the env file does not exist until the port is connectable" {
+	EPR_ENV_FILE=$ENV run shimmed "$SERVER" -n 127.0.0.1:0 # binds, never listens
+	[ "$status" -eq 0 ]
+	[ ! -e "$ENV" ]
+}
+
+@test "the env file can be sourced by sh, and a client reaches the server on EPR_PORT" {
+	background EPR_PORTS=8000 EPR_ENV_FILE="$ENV" shimmed python3 -m http.server \
+		--bind 127.0.0.1 8000 --directory "$BATS_TEST_TMPDIR" >/dev/null 2>&1
+	wait_for_file "$ENV"
+	port=$(sh -c '. "$1" && echo "$EPR_PORT"' sh "$ENV")
+	[ "$port" -ne 8000 ]
+	curl -fsS "http://127.0.0.1:$port/" >/dev/null
+	listening_on "$port"
+}
+
+@test "a relative EPR_ENV_FILE is anchored where the program started, not where it binds" {
+	mkdir "$BATS_TEST_TMPDIR/start" "$BATS_TEST_TMPDIR/elsewhere"
+	cd "$BATS_TEST_TMPDIR/start"
+	ELSEWHERE=$BATS_TEST_TMPDIR/elsewhere EPR_ENV_FILE=rel.env run shimmed python3 -c '
+import os, socket
+os.chdir(os.environ["ELSEWHERE"])
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)'
+	[ "$status" -eq 0 ]
+	[ -n "$(env_value "$BATS_TEST_TMPDIR/start/rel.env" EPR_PORT)" ]
+	[ ! -e "$BATS_TEST_TMPDIR/elsewhere/rel.env" ]
+}
+
+@test "a fresh launch never reports an earlier launch's ports" {
+	printf 'EPR_PORT=1\nEPR_PORTS=1\nEPR_PID=99\n' >"$ENV"
+	EPR_ENV_FILE=$ENV run shimmed "$SERVER" -n 127.0.0.1:0
+	[ ! -e "$ENV" ] # no listen: nothing to report, and the stale file is gone
+	printf 'EPR_PORT=1\nEPR_PORTS=1\n' >"$ENV"
+	EPR_ENV_FILE=$ENV run shimmed "$SERVER" 127.0.0.1:0
+	[ "$(env_value "$ENV" EPR_PORTS)" = "$(listened_ports)" ]
+}
+
+@test "the processes of one tree merge their ports into one file" {
+	EPR_ENV_FILE=$ENV run shimmed sh -c '"$1" 127.0.0.1:0 & "$1" 127.0.0.1:0 & "$1" "[::1]:0"; wait' sh "$SERVER"
+	[ "$status" -eq 0 ]
+	[ "$(listened_ports | wc -l)" -eq 3 ]
+	[ "$(env_value "$ENV" EPR_PORTS | tr , '\n' | sort)" = "$(listened_ports | sort)" ]
+}
+
+@test "a forking server exports its own port and every worker's" {
+	EPR_PORTS=6379 EPR_ENV_FILE=$ENV run shimmed "$SERVER" -f 4 127.0.0.1:6379 127.0.0.1:0
+	[ "$status" -eq 0 ]
+	# parent and workers share the sentinel's port; each port-0 bind is its own
+	[ "$(listened_ports | sort -u | wc -l)" -eq 6 ]
+	[ "$(env_value "$ENV" EPR_PORTS | tr , '\n' | sort)" = "$(listened_ports | sort -u)" ]
+	[ -n "$(env_value "$ENV" EPR_PORT_6379)" ]
+}
+
+@test "32 threads binding port 0 at once get 32 distinct ports and a complete env file" {
+	EPR_ENV_FILE=$ENV run shimmed "$SERVER" -t 32 127.0.0.1:0
+	[ "$status" -eq 0 ]
+	[ "$(listened_ports | sort -u | wc -l)" -eq 32 ]
+	[ "$(env_value "$ENV" EPR_PORTS | tr , '\n' | sort)" = "$(listened_ports | sort)" ]
+}
+
+@test "32 threads binding one sentinel agree on one port" {
+	EPR_PORTS=5432 EPR_ENV_FILE=$ENV run shimmed "$SERVER" -t 32 127.0.0.1:5432 '[::1]:5432'
+	# one socket per family wins the port; the others fail with the real EADDRINUSE
+	[ "$(listened_ports | sort -u | wc -l)" -eq 1 ]
+	[ "$(listened_ports | wc -l)" -eq 2 ]
+	[ "$(grep -c 'ERROR .* EADDRINUSE' <<<"$output")" -eq 62 ]
+	[ "$(env_value "$ENV" EPR_PORT_5432)" = "$(listened_ports | head -n1)" ]
+}
+
+@test "the file is replaced, never written through a symlink, and no temporary file is left" {
+	echo precious >"$BATS_TEST_TMPDIR/victim"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$ENV"
+	EPR_ENV_FILE=$ENV run shimmed "$SERVER" 127.0.0.1:0
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/victim")" = precious ]
+	[ -f "$ENV" ] && [ ! -L "$ENV" ]
+	[ "$(find "$BATS_TEST_TMPDIR" -name '*.tmp' | wc -l)" -eq 0 ]
+}
+
+@test "the env file honours the umask" {
+	(umask 077 && EPR_ENV_FILE=$ENV shimmed "$SERVER" 127.0.0.1:0 >/dev/null)
+	[ "$(stat -c %a "$ENV")" = 600 ]
+	rm "$ENV"
+	(umask 022 && EPR_ENV_FILE=$ENV shimmed "$SERVER" 127.0.0.1:0 >/dev/null)
+	[ "$(stat -c %a "$ENV")" = 644 ]
+}
+
+@test "keys the shim does not know (EPR_PID from epr start) are kept" {
+	printf 'EPR_PID=4242\n' >"$ENV"
+	# a descendant of the launch that wrote EPR_PID merges into its file
+	EPR_TREE=$ENV EPR_ENV_FILE=$ENV run shimmed "$SERVER" 127.0.0.1:0
+	[ "$(env_value "$ENV" EPR_PID)" = 4242 ]
+	[ "$(env_value "$ENV" EPR_PORT)" = "$(listened_ports)" ]
+}
+
+@test "a program that listens on port 0 again and again is capped at 64 ports, said once" {
+	EPR_ENV_FILE=$ENV run shimmed python3 -c '
+import socket
+keep = []
+for _ in range(70):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1); keep.append(s)
+print("listening", len(keep))'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"listening 70"* ]]
+	[ "$(env_value "$ENV" EPR_PORTS | tr , '\n' | sort -u | wc -l)" -eq 64 ]
+	[ "$(grep -c 'libepr: .*warning: .* holds 64 ports' <<<"$output")" -eq 1 ]
+}
+
+@test "an env file that cannot be written fails listen() with its errno and leaves no listener" {
+	EPR_ENV_FILE=$BATS_TEST_TMPDIR/missing/db.env run shimmed python3 -c '
+import socket, errno
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print("PORT", s.getsockname()[1])
+try:
+    s.listen(1)
+except OSError as e:
+    print("ERR", errno.errorcode[e.errno])'
+	[[ "$output" == *"ERR ENOENT"* ]]
+	[[ "$output" == *"libepr: python3["*"]: error: cannot write $BATS_TEST_TMPDIR/missing/db.env: No such file or directory"* ]]
+	port=$(awk '$1 == "PORT" { print $2 }' <<<"$output")
+	! listening_on "$port"
+}
+
+@test "a read-only directory fails listen() with EACCES" {
+	[ "$(id -u)" -ne 0 ] || skip "root writes into read-only directories"
+	mkdir "$BATS_TEST_TMPDIR/ro" && chmod 555 "$BATS_TEST_TMPDIR/ro"
+	EPR_ENV_FILE=$BATS_TEST_TMPDIR/ro/db.env run shimmed "$SERVER" 127.0.0.1:0
+	[[ "$output" == *"ERROR 127.0.0.1:0 EACCES"* ]]
+}
