@@ -22,7 +22,7 @@ HELPER_SRC := $(wildcard helper/*.c) $(COMMON_SRC)
 SHIM_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC))
 HELPER_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(HELPER_SRC))
 
-.PHONY: all check test-progs bats clean
+.PHONY: all check test-progs bats deps demo clean
 all: $(B)/libepr.so $(B)/epr $(B)/ephemeral-port-reserve
 
 $(B)/obj/%.o: %.c
@@ -62,7 +62,22 @@ $(B)/tests/ctor_bind: tests/progs/ctor_bind.c $(B)/tests/libctor_bind.so
 bats: all test-progs
 	prove --exec 'bats --tap' tests/*.bats
 
-check: bats
+# Two redis-servers told --port 6379, each on its own port: what epr is for, in 30 s.
+demo: all
+	examples/demo.sh
+
+check: $(if $(wildcard tests/unit/unit.mk),unit) bats
+
+# What the build, the tests and CI need on Debian 12, installed non-interactively.
+# Installing a server may start its system service: the tests work either way.
+DEB_PACKAGES := make gcc clang libc6-dev bats python3 curl iproute2 procps util-linux \
+	redis-server redis-tools
+deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
 
 clean:
 	rm -rf $(B)
+
+# Each area keeps its own rules: unit tests, fuzzers, sanitizer and lint runs, benchmarks.
+-include tests/unit/unit.mk tests/fuzz/fuzz.mk mk/sanitize.mk bench/bench.mk
