@@ -44,10 +44,10 @@ $(B)/ephemeral-port-reserve: $(B)/epr
 
 # Programs the bats suites drive (tests/progs/). libctor_bind.so binds from its
 # constructor, which may run before libepr.so's own.
-TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind
+TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind $(B)/tests/fork_storm
 test-progs: $(TEST_PROGS)
 
-$(B)/tests/listen_server: tests/progs/listen_server.c
+$(B)/tests/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< -pthread
 
