@@ -1,0 +1,98 @@
+/* The epr command: what its source files share. Each subcommand lives in its own cmd_*.c. */
+#ifndef EPR_CLI_H
+#define EPR_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "port_spec.h"
+
+#define EPR_VERSION "0.1.0"
+
+/* Exit statuses, as env(1) uses them. */
+#define EXIT_USAGE        2
+#define EXIT_CANNOT_EXEC  126
+#define EXIT_NOT_FOUND    127
+
+/* cli.c: messages. Every line starts with "epr: "; usage errors add a hint naming
+ * cli_command, the command as the user typed it ("epr start", "ephemeral-port-reserve"). */
+extern const char *cli_command;
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports getopt's complaint about argv[optind - 1] and exits 2. */
+_Noreturn void cli_bad_option(char *const argv[], int opt);
+/* Parses a number of seconds (e.g. "2", "0.5") for option, or exits 2. */
+double cli_seconds(const char *option, const char *text);
+/* Flushes stdout; a failed write there (a closed pipe, a full disk) is a failure. */
+void cli_flush_stdout(void);
+
+/* The subcommands: each takes its own argv (argv[0] is the subcommand) and returns the
+ * exit status. */
+int cmd_reserve(int argc, char *argv[]);
+int cmd_run(int argc, char *argv[]);
+int cmd_start(int argc, char *argv[]);
+int cmd_stop(int argc, char *argv[]);
+
+/* shim_path.c: the absolute path of libepr.so ($EPR_LIB, else next to this executable,
+ * else its ../lib/epr/); exits 1 naming the places it looked if there is none. */
+char *shim_path_find(void);
+
+/* launch_env.c: the environment that run and start give CMD. */
+struct launch {
+	struct port_specs specs; /* from -p */
+	char *env_file;          /* from -e, absolute; NULL: none */
+	bool no_zero;            /* --no-zero */
+	bool verbose;            /* -v */
+};
+/* Adds -p's argument (one item or a comma-separated list), or exits 2 naming it. */
+void launch_add_ports(struct launch *l, const char *arg);
+/* A malloc'd absolute form of path (relative to the current directory), or exits 1. */
+char *launch_absolute_path(const char *path);
+/* Sets LD_PRELOAD, EPR_* in this process's environment, for CMD to inherit. EPR_PORTS and
+ * EPR_ENV_FILE, when l does not set them, are kept as inherited if keep_inherited, else
+ * removed; EPR_ZERO and EPR_DEBUG are kept. */
+void launch_env_apply(const struct launch *l, const char *shim, bool keep_inherited);
+
+/* command_path.c: CMD as execvp would find it (a name without '/' is looked up in $PATH).
+ * Returns a malloc'd path, or NULL with errno ENOENT (not found) or EACCES (found, but
+ * not executable). */
+char *command_path_resolve(const char *name);
+/* The exit status for a CMD that could not be executed with error err: 127 or 126. */
+int command_exec_status(int err);
+
+/* elf_check.c: warns on stderr when the preloaded shim cannot work in the program at path
+ * (statically linked, or run setuid/setgid); never fails. */
+void elf_check_warn(const char *path, const char *name);
+
+/* proc_group.c: process groups, where a zombie counts as gone (PID 1 may not reap). */
+/* True while some process that is not a zombie has process group pgid. */
+bool proc_group_alive(pid_t pgid);
+/* The process group of pid, or -1 if pid is gone or a zombie. */
+pid_t proc_pgrp(pid_t pid);
+/* Sends SIGTERM to group pgid, then SIGKILL after grace seconds, waiting (bounded) until
+ * the group is gone. child, if > 0, is our own child in it and is reaped on the way;
+ * its wait status goes to *status if status is not NULL. 0 once gone, else -1. */
+int proc_group_stop(pid_t pgid, double grace, pid_t child, int *status);
+
+/* private_dir.c: the directory that epr start makes when not given -e: a malloc'd
+ * "$TMPDIR/epr.XXXXXX" (exits 1 on failure), and its removal with the files in it; a
+ * directory not named so is refused (EPERM). 0, or -1 with errno set. */
+char *private_dir_create(void);
+int private_dir_remove(const char *dir);
+
+/* server_ready.c: 1 when the env file names every sentinel in specs (with none: some
+ * port) and each port in its EPR_PORTS takes a TCP connect on 127.0.0.1 or ::1; 0 if not
+ * yet, with the reason in why; -1 (errno set) if the env file cannot be read. */
+int server_ready(const char *env_file, const struct port_specs *specs, char *why, size_t cap);
+
+/* log_tail.c: copies the last lines of the file at path to stderr, indented, under the
+ * heading "the end of LABEL:"; an empty or unreadable file shows nothing. */
+void log_tail(const char *path, const char *label, int lines);
+
+/* clock.c: monotonic time and short sleeps for bounded polling loops. */
+double now_seconds(void);
+void sleep_seconds(double s); /* returns early on a signal */
+
+#endif

@@ -1,0 +1,97 @@
+/* The environment that epr run and epr start give CMD: libepr.so first in LD_PRELOAD,
+ * and the EPR_* variables that configure it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "epr_env.h"
+
+void launch_add_ports(struct launch *l, const char *arg)
+{
+	const char *item = arg, *end;
+	char err[256];
+
+	if (!*arg)
+		cli_usage_error("-p: '' is not a port spec (S or S=P)");
+	for (;; item = end + 1) {
+		end = strchrnul(item, ',');
+		if (port_specs_add(&l->specs, item, (size_t)(end - item), err, sizeof err) != 0)
+			cli_usage_error("-p: %s", err);
+		if (!*end)
+			break;
+	}
+}
+
+char *launch_absolute_path(const char *path)
+{
+	char *cwd, *abs;
+
+	if (path[0] == '/')
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		cli_fail("the current directory: %s", strerror(errno));
+	if (asprintf(&abs, "%s/%s", cwd, path) < 0)
+		cli_fail("out of memory");
+	free(cwd);
+	return abs;
+}
+
+/* "S=P,S,..." in the order given; port_specs has already dropped repeats. */
+static void join_specs(const struct port_specs *specs, char *out, size_t cap)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < specs->n; i++) {
+		const struct port_spec *s = &specs->item[i];
+		int n = s->pin ? snprintf(out + used, cap - used, "%s%u=%u", i ? "," : "",
+					  s->sentinel, s->pin)
+			       : snprintf(out + used, cap - used, "%s%u", i ? "," : "", s->sentinel);
+
+		used += (size_t)n;
+	}
+}
+
+static void set(const char *name, const char *value)
+{
+	if (setenv(name, value, 1) != 0)
+		cli_fail("setting %s: %s", name, strerror(errno));
+}
+
+void launch_env_apply(const struct launch *l, const char *shim, bool keep_inherited)
+{
+	/* 64 items of "65535=65535," fit. */
+	char ports[EPR_MAX_SENTINELS * 12 + 1];
+	const char *old = getenv("LD_PRELOAD");
+
+	if (old && *old) {
+		char *both;
+
+		/* ld.so takes spaces and colons alike; what was there stays, after the shim. */
+		if (asprintf(&both, "%s:%s", shim, old) < 0)
+			cli_fail("out of memory");
+		set("LD_PRELOAD", both);
+		free(both);
+	} else {
+		set("LD_PRELOAD", shim);
+	}
+	join_specs(&l->specs, ports, sizeof ports);
+	if (l->specs.n)
+		set(EPR_ENV_PORTS, ports);
+	else if (!keep_inherited)
+		unsetenv(EPR_ENV_PORTS);
+	if (l->env_file)
+		set(EPR_ENV_ENV_FILE, l->env_file);
+	else if (!keep_inherited)
+		unsetenv(EPR_ENV_ENV_FILE);
+	if (l->no_zero)
+		set(EPR_ENV_ZERO, "0");
+	if (l->verbose)
+		set(EPR_ENV_DEBUG, "1");
+	/* The shim's marker of a tree already started: a fresh launch starts its env file afresh. */
+	unsetenv(EPR_ENV_TREE);
+}
