@@ -22,6 +22,6 @@
 #define EPR_KEY_TMPDIR      "EPR_TMPDIR"  /* added by epr start: its private directory */
 
 #define EPR_MAX_SENTINELS 64   /* items in EPR_PORTS */
-#define EPR_MAX_EXPORTS   64   /* ports in one env file; more are not recorded */
+#define EPR_MAX_EXPORTS   256  /* ports in one env file; more are not recorded */
 
 #endif

@@ -24,10 +24,16 @@ static int bind_preferred(int fd, struct sockaddr_storage *ss, socklen_t len, in
 	 * count as taken, and bind(0) stays fast with thousands of TIME_WAIT sockets. */
 	if (sys_bind(fd, (struct sockaddr *)ss, len) == 0)
 		return 0;
-	if (errno != EADDRINUSE || *port == 0 || (flags & RESERVE_EXACT))
+	if (errno != EADDRINUSE || (flags & RESERVE_EXACT))
 		return -1;
-	*port = 0;
-	return sys_bind(fd, (struct sockaddr *)ss, len);
+	if (*port != 0) {
+		*port = 0;
+		if (sys_bind(fd, (struct sockaddr *)ss, len) == 0)
+			return 0;
+	}
+	if (errno == EADDRINUSE) /* what bind(0) says when no ephemeral port is free */
+		errno = EAGAIN;
+	return -1;
 }
 
 int reserve_port(const struct sockaddr *addr, socklen_t len, int flags)
@@ -60,8 +66,11 @@ int reserve_port(const struct sockaddr *addr, socklen_t len, int flags)
 	if (client < 0)
 		goto fail;
 	/* An interrupted loopback connect still completes: accept() below waits for it. */
-	if (connect(client, (struct sockaddr *)&ss, len) < 0 && errno != EINTR)
+	if (connect(client, (struct sockaddr *)&ss, len) < 0 && errno != EINTR) {
+		if (errno == EADDRNOTAVAIL) /* no ephemeral port left for the client */
+			errno = EAGAIN;
 		goto fail;
+	}
 	do
 		accepted = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 	while (accepted < 0 && errno == EINTR);

@@ -10,8 +10,10 @@
 
 /* Reserves a TCP port on the address in addr (AF_INET or AF_INET6, len bytes). The port in
  * addr is a preference: 0 picks an ephemeral port; a busy preferred port falls back to an
- * ephemeral one unless flags has RESERVE_EXACT. Returns the port, or -errno. Opens and
- * closes its own sockets (all SOCK_CLOEXEC) on every path; preserves nothing else. */
+ * ephemeral one unless flags has RESERVE_EXACT. Returns the port, or -errno: -EAGAIN when
+ * no ephemeral port is free (the kernel says EADDRINUSE or EADDRNOTAVAIL for that, which
+ * would read as "taken" or "not a local address"), -EADDRINUSE when RESERVE_EXACT's port
+ * is taken. Opens and closes its own sockets (all SOCK_CLOEXEC) on every path. */
 int reserve_port(const struct sockaddr *addr, socklen_t len, int flags);
 
 #endif

@@ -139,6 +139,9 @@ int cmd_reserve(int argc, char *argv[])
 
 		if (port == -EADDRNOTAVAIL)
 			cli_fail("%s: not a local address (%s)", ip, strerror(EADDRNOTAVAIL));
+		if (port == -EAGAIN)
+			cli_fail("no free port on %s: the ephemeral port range is used up "
+				 "(ports in TIME_WAIT free up within 60 s)", ip);
 		if (port < 0)
 			cli_fail("reserving a port on %s: %s", ip, strerror(-port));
 		set_port(&addr, 0); /* only the first port is the preferred one */

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "envfile.h"
+#include "epr_env.h"
 #include "log.h"
 #include "rewrite.h"
 #include "state.h"
@@ -13,13 +14,16 @@
 
 struct export {
 	uint16_t port, sentinel;
+	int full; /* set when the file already holds EPR_MAX_EXPORTS ports */
 };
 
 static int add_port(struct envfile *ef, void *arg)
 {
-	const struct export *e = arg;
+	struct export *e = arg;
 	int added = envfile_add_port(ef, e->port, e->sentinel);
 
+	if (added < 0)
+		e->full = 1;
 	return added < 0 ? -1 : added ? 0 : 1;
 }
 
@@ -60,23 +64,21 @@ static void log_full(const char *path)
 		return;
 	log_start(&l, "warning");
 	log_str(&l, path);
-	log_str(&l, " holds 64 ports: later ports are not recorded");
+	log_str(&l, " holds ");
+	log_num(&l, EPR_MAX_EXPORTS);
+	log_str(&l, " ports: later ports are not recorded");
 	log_end(&l);
 }
 
 /* Called with the state lock held. 0, or -1 with errno set. */
 static int export_port(const char *path, struct export *e)
 {
+	e->full = 0;
 	if (envfile_update(path, add_port, e) < 0) {
-		if (errno == ENOSPC && path[0]) {
-			struct envfile probe;
-			/* full of ports rather than a full disk? */
-			if (envfile_read(path, &probe) == 0 && envfile_add_port(&probe, e->port, e->sentinel) < 0) {
-				log_full(path);
-				return 0;
-			}
-		}
-		return -1;
+		if (!e->full)
+			return -1;
+		log_full(path); /* the listen itself succeeded: only the record is lost */
+		return 0;
 	}
 	state_set_exported(e->port);
 	return 0;

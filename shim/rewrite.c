@@ -62,7 +62,8 @@ static int bind_port(int fd, const struct bind_addr *asked, uint16_t port)
 
 /* Reserves a port for asked; for a sentinel (both_families) the same port also on the
  * other family's loopback, so that a dual-stack server's second bind finds it free.
- * Returns the port, or -errno; -EAGAIN means "lost a race: try again". */
+ * Returns the port, or -errno: -EADDRINUSE means "lost a race: try again", -EAGAIN that
+ * no port is free. */
 static int reserve_for(const struct bind_addr *asked, int both_families)
 {
 	struct bind_addr where, other;
@@ -70,14 +71,10 @@ static int reserve_for(const struct bind_addr *asked, int both_families)
 
 	address_reservation(asked, &where);
 	port = reserve_port((const struct sockaddr *)&where.sa, where.len, 0);
-	if (port == -EADDRINUSE) /* bind(0) says so when the ephemeral range is used up */
-		return -EADDRNOTAVAIL;
 	if (port < 0 || !both_families)
 		return port;
 	address_other_loopback(&where, (uint16_t)port, &other);
 	got = reserve_port((const struct sockaddr *)&other.sa, other.len, RESERVE_EXACT);
-	if (got == -EADDRINUSE)
-		return -EAGAIN;
 	/* A host without that family (no IPv6) needs no protection on it. */
 	if (got < 0 && got != -EADDRNOTAVAIL && got != -EAFNOSUPPORT)
 		return got;
@@ -105,11 +102,15 @@ static int bind_reserved(int fd, const struct bind_addr *asked, int both_familie
 	for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
 		int port = reserve_for(asked, both_families);
 
-		if (port == -EAGAIN)
+		if (port == -EADDRINUSE)
 			continue;
+		if (port == -EAGAIN) {
+			log_failure(asked, "no free port to reserve", EADDRNOTAVAIL);
+			errno = EADDRNOTAVAIL;
+			return -1;
+		}
 		if (port < 0) {
-			log_failure(asked, port == -EADDRNOTAVAIL ? "no free port to reserve"
-								  : "cannot reserve a port", -port);
+			log_failure(asked, "cannot reserve a port", -port);
 			errno = -port;
 			return -1;
 		}
