@@ -70,8 +70,8 @@ check: $(if $(wildcard tests/unit/unit.mk),unit) bats
 
 # What the build, the tests and CI need on Debian 12, installed non-interactively.
 # Installing a server may start its system service: the tests work either way.
-DEB_PACKAGES := make gcc clang libc6-dev bats python3 curl iproute2 procps util-linux \
-	redis-server redis-tools
+DEB_PACKAGES := build-essential make gcc clang libc6-dev bats python3 curl iproute2 procps \
+	util-linux redis-server redis-tools dpkg-dev debhelper lintian mandoc man-db
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
@@ -80,4 +80,4 @@ clean:
 	rm -rf $(B)
 
 # Each area keeps its own rules: unit tests, fuzzers, sanitizer and lint runs, benchmarks.
--include tests/unit/unit.mk tests/fuzz/fuzz.mk mk/sanitize.mk bench/bench.mk
+-include tests/unit/unit.mk tests/fuzz/fuzz.mk mk/sanitize.mk bench/bench.mk mk/install.mk

@@ -59,9 +59,10 @@ char *shim_path_find(void)
 	*slash = '\0'; /* the kernel's path is absolute, so there is a slash */
 	snprintf(beside, sizeof beside, "%s/libepr.so", exe);
 	snprintf(installed, sizeof installed, "%s/../lib/epr/libepr.so", exe);
+	/* realpath: LD_PRELOAD then names the library plainly, without "bin/../" */
 	if (is_regular_file(beside))
-		return checked(strdup(beside), "libepr.so");
+		return checked(realpath(beside, NULL), "libepr.so");
 	if (is_regular_file(installed))
-		return checked(strdup(installed), "libepr.so");
+		return checked(realpath(installed, NULL), "libepr.so");
 	cli_fail("cannot find libepr.so (looked in %s, %s; set " EPR_ENV_LIB ")", beside, installed);
 }

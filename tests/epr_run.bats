@@ -122,7 +122,7 @@ export -f show_env
 	cp "$EPR_BIN" "$BATS_TEST_TMPDIR/bin/epr"
 	cp "$LIBEPR" "$BATS_TEST_TMPDIR/lib/epr/libepr.so"
 	env -u EPR_LIB "$BATS_TEST_TMPDIR/bin/epr" run -- bash -c 'show_env LD_PRELOAD' >"$OUT"
-	grep -qx "LD_PRELOAD=$BATS_TEST_TMPDIR/bin/../lib/epr/libepr.so" "$OUT"
+	grep -qx "LD_PRELOAD=$(realpath "$BATS_TEST_TMPDIR")/lib/epr/libepr.so" "$OUT"
 }
 
 @test "without a library beside it, epr says where it looked, and never uses the current directory" {
