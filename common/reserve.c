@@ -21,7 +21,8 @@ static int bind_preferred(int fd, struct sockaddr_storage *ss, socklen_t len, in
 						    : &((struct sockaddr_in *)ss)->sin_port;
 
 	/* Without SO_REUSEADDR yet: a preferred port in TIME_WAIT (another reservation) must
-	 * count as taken, and bind(0) stays fast with thousands of TIME_WAIT sockets. */
+	 * count as taken, and bind(0) stays fast with thousands of TIME_WAIT sockets (until
+	 * about half the range is held: see bench/RESULTS.md). */
 	if (sys_bind(fd, (struct sockaddr *)ss, len) == 0)
 		return 0;
 	if (errno != EADDRINUSE || (flags & RESERVE_EXACT))

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "epr_env.h"
-#include "state.h"
 
 static struct config config;
 static char error_text[200];
@@ -91,7 +90,6 @@ static void config_load(void)
 		absolute_env_file(env_file);
 	if (config.env_file[0] && config.error == NULL)
 		claim_env_file();
-	state_init();
 }
 
 const struct config *config_get(void)

@@ -5,9 +5,7 @@
 
 #include <stdint.h>
 
-/* Registers the fork handlers. Called once, from config_get(). */
-void state_init(void);
-
+/* The first call also registers the fork handlers. */
 void state_lock(void);
 void state_unlock(void);
 
