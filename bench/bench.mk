@@ -1,0 +1,28 @@
+# Benchmarks (issue 5), included by the Makefile: it provides B, CC, BASE, CFLAGS and COMMON_SRC.
+# make bench        every benchmark (about 1 minute on 2 cores; needs root for unshare -n); prints one
+#                   table and exits 1 naming each target missed
+# make bench-smoke  the same code paths with a few samples (seconds), for CI
+.PHONY: bench bench-smoke bench-progs
+
+BENCH_LIB   := bench/stats.c bench/netns.c bench/command.c
+BENCH_DRIVERS := spawn inproc collide churn timewait scale
+BENCH_PLAIN := trivial serve naive_port
+BENCH_PROGS := $(addprefix $(B)/bench/,$(BENCH_DRIVERS) $(BENCH_PLAIN))
+BENCH_COMMON_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(COMMON_SRC))
+
+bench-progs: $(BENCH_PROGS)
+
+# inproc and scale call common/reserve.c itself; the others need only the helpers.
+$(addprefix $(B)/bench/,$(BENCH_DRIVERS)): $(B)/bench/%: bench/%.c $(BENCH_LIB) bench/bench.h $(BENCH_COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(BENCH_LIB) $(if $(filter inproc scale,$*),$(BENCH_COMMON_OBJ))
+
+$(addprefix $(B)/bench/,$(BENCH_PLAIN)): $(B)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $<
+
+bench: all bench-progs
+	sh bench/run.sh $(B)
+
+bench-smoke: all bench-progs
+	sh bench/run.sh --smoke $(B)
