@@ -18,6 +18,7 @@
 #define EPR_KEY_PORT_PREFIX "EPR_PORT_"   /* EPR_PORT_<sentinel>=<port> */
 #define EPR_KEY_PORTS       "EPR_PORTS"   /* every exported port, in listen order */
 #define EPR_KEY_PID         "EPR_PID"     /* added by epr start */
+#define EPR_KEY_PID_START   "EPR_PID_START" /* added by epr start: its start time, in ticks */
 #define EPR_KEY_LOG         "EPR_LOG"     /* added by epr start */
 #define EPR_KEY_TMPDIR      "EPR_TMPDIR"  /* added by epr start: its private directory */
 

@@ -69,6 +69,9 @@ void elf_check_warn(const char *path, const char *name);
 /* proc_group.c: process groups, where a zombie counts as gone (PID 1 may not reap). */
 /* True while some process that is not a zombie has process group pgid. */
 bool proc_group_alive(pid_t pgid);
+/* When pid started, in clock ticks since boot (/proc/PID/stat field 22); 0 if unknown.
+ * A pid with another start time than recorded is a reused pid. */
+unsigned long long proc_start_time(pid_t pid);
 /* The process group of pid, or -1 if pid is gone or a zombie. */
 pid_t proc_pgrp(pid_t pid);
 /* Sends SIGTERM to group pgid, then SIGKILL after grace seconds, waiting (bounded) until

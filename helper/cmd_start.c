@@ -306,10 +306,12 @@ static int wait_until_ready(struct server *s)
 static int record_server(struct envfile *ef, void *arg)
 {
 	const struct server *s = arg;
-	char pid[16];
+	char pid[16], start[24];
 
 	snprintf(pid, sizeof pid, "%d", (int)s->pid);
-	if (envfile_set(ef, EPR_KEY_PID, pid) != 0 || envfile_set(ef, EPR_KEY_LOG, s->log) != 0 ||
+	snprintf(start, sizeof start, "%llu", proc_start_time(s->pid));
+	if (envfile_set(ef, EPR_KEY_PID, pid) != 0 || envfile_set(ef, EPR_KEY_PID_START, start) != 0 ||
+	    envfile_set(ef, EPR_KEY_LOG, s->log) != 0 ||
 	    (s->tmpdir && envfile_set(ef, EPR_KEY_TMPDIR, s->tmpdir) != 0))
 		return -1;
 	return 0;

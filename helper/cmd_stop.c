@@ -76,16 +76,22 @@ static pid_t pid_from_env_file(const char *path, struct envfile *ef)
 	return (pid_t)pid;
 }
 
-/* False when the leader of group pid runs with another env file: the recorded pid was
- * reused. True when it cannot tell (a zombie leader, another user's process). */
-static bool same_file(const char *env_file, pid_t pid, char *buf, size_t cap)
+/* False when pid is not the process that epr start recorded in ef: its start time differs,
+ * or (for a file without one) it runs with another env file. True when it cannot tell: a
+ * server that rewrites its process title (redis, nginx, postgres) overwrites the
+ * environment that /proc/PID/environ shows. */
+static bool same_process(const struct envfile *ef, const char *env_file, pid_t pid, char *buf,
+			 size_t cap)
 {
-	char *mine, *theirs;
+	char *mine, *theirs, recorded[24];
 	bool same;
-	int found = env_file_of(pid, buf, cap);
 
-	if (found != 0)
-		return found < 0;
+	if (envfile_get(ef, EPR_KEY_PID_START, recorded, sizeof recorded) > 0) {
+		unsigned long long now = proc_start_time(pid);
+		return now == 0 || now == strtoull(recorded, NULL, 10);
+	}
+	if (env_file_of(pid, buf, cap) != 0)
+		return true;
 	mine = realpath(env_file, NULL);
 	theirs = realpath(buf, NULL);
 	same = !mine || !theirs || strcmp(mine, theirs) == 0;
@@ -150,7 +156,7 @@ int cmd_stop(int argc, char *argv[])
 		pid = pid_from_env_file(target, &ef);
 		if (!proc_group_alive(pid))
 			cli_warn("note: process group %d of %s is already gone", (int)pid, target);
-		else if (!same_file(target, pid, env_file, sizeof env_file))
+		else if (!same_process(&ef, target, pid, env_file, sizeof env_file))
 			cli_fail("%s: process %d was not started with this env file; "
 				 "its pid was reused?", target, (int)pid);
 	}

@@ -36,6 +36,32 @@ static int read_stat(const char *pid, char *state, pid_t *pgrp)
 	return 0;
 }
 
+unsigned long long proc_start_time(pid_t pid)
+{
+	char path[64], buf[512], *close_paren, *field;
+	unsigned long long start = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	close_paren = strrchr(buf, ')');
+	if (!close_paren)
+		return 0;
+	/* starttime is field 22; the fields after comm start at 3 */
+	field = strtok(close_paren + 1, " ");
+	for (int i = 3; field && i < 22; i++)
+		field = strtok(NULL, " ");
+	if (field)
+		start = strtoull(field, NULL, 10);
+	return start;
+}
+
 static bool gone_state(char state)
 {
 	return state == 'Z' || state == 'X' || state == 'x';

@@ -16,7 +16,7 @@ teardown() {
 	for environ in /proc/[0-9]*/environ; do
 		pid=${environ#/proc/}
 		pid=${pid%/environ}
-		if tr '\0' '\n' <"$environ" 2>/dev/null | grep -q "^EPR_ENV_FILE=$BATS_TEST_TMPDIR/"; then
+		if { tr '\0' '\n' <"$environ"; } 2>/dev/null | grep -q "^EPR_ENV_FILE=$BATS_TEST_TMPDIR/"; then
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 	done
@@ -238,18 +238,39 @@ no_private_dirs() {
 }
 
 @test "stop refuses a recorded pid that now leads some other process group" {
-	setsid sleep 30 &
+	touch "$BATS_TEST_TMPDIR/other.env"
+	EPR_ENV_FILE=$BATS_TEST_TMPDIR/other.env setsid sleep 30 &
 	leader=$!
 	for ((i = 0; i < 50; i++)); do
 		[ "$(ps -o pgid= -p "$leader" | tr -d ' ')" = "$leader" ] && break
 		sleep 0.1
 	done
+	# recorded with another start time: the pid was reused
+	printf 'EPR_PID=%s\nEPR_PID_START=1\n' "$leader" >"$BATS_TEST_TMPDIR/reused.env"
+	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/reused.env"
+	pid_running "$leader"
+	[ "$status" -eq 1 ]
+	[[ $output == *"was not started with this env file"* ]]
+	# recorded without one (an older file): its environment names another env file
 	printf 'EPR_PID=%s\n' "$leader" >"$BATS_TEST_TMPDIR/reused.env"
 	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/reused.env"
 	pid_running "$leader"
 	kill "$leader"
 	[ "$status" -eq 1 ]
 	[[ $output == *"was not started with this env file"* ]]
+}
+
+@test "stop ENVFILE stops a server that rewrote its environment with its process title" {
+	command -v redis-server >/dev/null || skip "redis-server is not installed"
+	# through env(1), EPR_ENV_FILE is not the last variable: redis' title overwrites it
+	run "$EPR_BIN" start -p 6379 -e "$BATS_TEST_TMPDIR/r.env" -- env FOO=1 redis-server \
+		--port 6379 --bind 127.0.0.1 --save '' --dir "$BATS_TEST_TMPDIR"
+	[ "$status" -eq 0 ]
+	eval "$output"
+	[ -n "$(env_value "$BATS_TEST_TMPDIR/r.env" EPR_PID_START)" ]
+	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/r.env"
+	[ "$status" -eq 0 ]
+	group_gone "$EPR_PID"
 }
 
 @test "start and stop usage errors exit 2 with one line and a hint" {
