@@ -1,0 +1,22 @@
+# C unit tests (tests/unit/): one TAP program per module, linked with just that module.
+#   make unit               build them into $(B)/unit/ and run them with prove
+#   make B=/tmp/u unit      the same in another build directory
+
+UNIT_NAMES := test_port_spec test_envfile test_address test_reserve
+UNIT_TESTS := $(addprefix $(B)/unit/,$(UNIT_NAMES))
+
+.PHONY: unit unit-build
+unit-build: $(UNIT_TESTS)
+
+unit: unit-build
+	prove $(UNIT_TESTS)
+
+# The module each test links; reserve.c also needs sys_bind/sys_listen, which its test defines.
+$(B)/unit/test_port_spec: common/port_spec.c
+$(B)/unit/test_envfile: common/envfile.c
+$(B)/unit/test_address: shim/address.c
+$(B)/unit/test_reserve: common/reserve.c
+
+$(UNIT_TESTS): $(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(wildcard common/*.h shim/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -Ishim $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^)
