@@ -8,6 +8,7 @@
 #include <stdio.h> /* renameat() only */
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,32 +175,42 @@ static int split_path(const char *path, char *dir, size_t cap, const char **base
 	return 0;
 }
 
+static int read_fail(int fd, int err)
+{
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* Reads the whole file into ef. O_NONBLOCK and the regular-file check: a FIFO planted at
+ * the path must not block the host's listen() (which holds the lock) forever. */
 static int read_at(int dirfd, const char *base, struct envfile *ef)
 {
-	int fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	int fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
 
 	ef->len = 0;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) < 0)
+		return read_fail(fd, errno);
+	if (!S_ISREG(st.st_mode))
+		return read_fail(fd, S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
 	for (;;) {
-		ssize_t got = read(fd, ef->text + ef->len, sizeof(ef->text) - ef->len);
+		char probe;
+		ssize_t got = ef->len < sizeof(ef->text)
+				      ? read(fd, ef->text + ef->len, sizeof(ef->text) - ef->len)
+				      : read(fd, &probe, 1); /* full: is there more? */
 
 		if (got < 0 && errno == EINTR)
 			continue;
-		if (got < 0) {
-			int saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
+		if (got < 0)
+			return read_fail(fd, errno);
 		if (got == 0)
 			break;
+		if (ef->len == sizeof(ef->text))
+			return read_fail(fd, EFBIG);
 		ef->len += (size_t)got;
-		if (ef->len == sizeof(ef->text)) {
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
 	}
 	close(fd);
 	if (ef->len && ef->text[ef->len - 1] != '\n') {

@@ -27,8 +27,9 @@ int envfile_set(struct envfile *ef, const char *key, const char *value);
  * already there, -1 with errno ENOSPC when EPR_MAX_EXPORTS ports are already recorded. */
 int envfile_add_port(struct envfile *ef, uint16_t port, uint16_t sentinel);
 
-/* Reads path into ef; a missing file reads as empty. Refuses a symlink (ELOOP) and a file
- * over ENVFILE_MAX (EFBIG). 0, or -1 with errno set. */
+/* Reads path into ef; a missing file reads as empty. Refuses a symlink (ELOOP), a
+ * directory (EISDIR), anything else that is not a regular file such as a FIFO (EINVAL)
+ * and a file over ENVFILE_MAX (EFBIG). 0, or -1 with errno set. */
 int envfile_read(const char *path, struct envfile *ef);
 
 /* Read-modify-write of path under an exclusive lock on its directory, so that concurrent

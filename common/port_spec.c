@@ -55,7 +55,7 @@ int port_specs_add(struct port_specs *specs, const char *item, size_t len, char 
 	if (port_parse(item, slen, &spec.sentinel) < 0)
 		return spec_error(err, errlen, "is not a port (1-65535)", item, slen);
 	if (eq && port_parse(eq + 1, len - slen - 1, &spec.pin) < 0)
-		return spec_error(err, errlen, "is not a port (1-65535)", eq + 1, len - slen - 1);
+		return spec_error(err, errlen, "pins something that is not a port (1-65535)", item, len);
 
 	struct port_spec *known = (struct port_spec *)port_specs_find(specs, spec.sentinel);
 	if (known) {

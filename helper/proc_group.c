@@ -53,10 +53,13 @@ unsigned long long proc_start_time(pid_t pid)
 	close_paren = strrchr(buf, ')');
 	if (!close_paren)
 		return 0;
-	/* starttime is field 22; the fields after comm start at 3 */
-	field = strtok(close_paren + 1, " ");
-	for (int i = 3; field && i < 22; i++)
-		field = strtok(NULL, " ");
+	/* starttime is field 22; the field after comm is 3 */
+	field = close_paren + 1;
+	for (int i = 3; i <= 22 && field; i++) {
+		field = strchr(field, ' ');
+		if (field)
+			field++;
+	}
 	if (field)
 		start = strtoull(field, NULL, 10);
 	return start;

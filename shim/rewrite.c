@@ -38,7 +38,9 @@ static void log_failure(const struct bind_addr *asked, const char *what, int err
 	log_end(&l);
 }
 
-static void log_rewrite(const struct bind_addr *asked, uint16_t port)
+/* An EPR_DEBUG line about a bind: "bind ADDR<before>PORT<after>". */
+static void log_debug(const struct bind_addr *asked, const char *before, unsigned long port,
+		      const char *after)
 {
 	struct logline l;
 
@@ -47,8 +49,9 @@ static void log_rewrite(const struct bind_addr *asked, uint16_t port)
 	log_start(&l, NULL);
 	log_str(&l, "bind ");
 	log_addr(&l, (const struct sockaddr *)&asked->sa);
-	log_str(&l, " -> ");
+	log_str(&l, before);
 	log_num(&l, port);
+	log_str(&l, after);
 	log_end(&l);
 }
 
@@ -81,21 +84,6 @@ static int reserve_for(const struct bind_addr *asked, int both_families)
 	return port;
 }
 
-static void log_retry(const struct bind_addr *asked, int port)
-{
-	struct logline l;
-
-	if (!config_get()->debug)
-		return;
-	log_start(&l, NULL);
-	log_str(&l, "bind ");
-	log_addr(&l, (const struct sockaddr *)&asked->sa);
-	log_str(&l, ": port ");
-	log_num(&l, (unsigned long)port);
-	log_str(&l, " was taken first; reserving another");
-	log_end(&l);
-}
-
 /* Reserve, bind, and on a lost race (EADDRINUSE) do both again, a bounded number of times. */
 static int bind_reserved(int fd, const struct bind_addr *asked, int both_families)
 {
@@ -118,7 +106,7 @@ static int bind_reserved(int fd, const struct bind_addr *asked, int both_familie
 			return port;
 		if (errno != EADDRINUSE)
 			return -1;
-		log_retry(asked, port);
+		log_debug(asked, ": port ", (unsigned long)port, " was taken first; reserving another");
 	}
 	log_failure(asked, "every reserved port was taken before the bind", EADDRINUSE);
 	errno = EADDRINUSE;
@@ -134,7 +122,7 @@ static int bind_zero(int fd, const struct bind_addr *asked)
 	state_lock();
 	state_remember_zero((uint16_t)port);
 	state_unlock();
-	log_rewrite(asked, (uint16_t)port);
+	log_debug(asked, " -> ", (unsigned long)port, "");
 	return 0;
 }
 
@@ -161,7 +149,7 @@ static int bind_sentinel(int fd, const struct bind_addr *asked, uint16_t sentine
 	}
 	state_unlock();
 	if (rc == 0)
-		log_rewrite(asked, (uint16_t)port);
+		log_debug(asked, " -> ", (unsigned long)port, "");
 	return rc;
 }
 

@@ -98,6 +98,7 @@ export -f show_env
 
 @test "a malformed -p, a missing CMD and unknown options are usage errors" {
 	for args in "-p 70000 -- true" "-p 80=x -- true" "-p , -- true" "-p" "--" "" "-x -- true"; do
+		# shellcheck disable=SC2086 # each string is split into its words on purpose
 		run "$EPR_BIN" run $args
 		[ "$status" -eq 2 ]
 		[ "${#lines[@]}" -eq 2 ]

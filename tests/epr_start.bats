@@ -276,6 +276,7 @@ no_private_dirs() {
 @test "start and stop usage errors exit 2 with one line and a hint" {
 	for args in "start" "start --" "start -t 0 -- true" "start -t x -- true" "start -p 0 -- true" \
 		"start -q -- true" "stop" "stop a b" "stop -t -1 a"; do
+		# shellcheck disable=SC2086 # each string is split into its words on purpose
 		run "$EPR_BIN" $args
 		[ "$status" -eq 2 ]
 		[ "${#lines[@]}" -eq 2 ]

@@ -46,9 +46,9 @@ SERVER=$EPR_BUILD/tests/listen_server
 	exported=$(env_value "$env_file" EPR_PORTS | tr , '\n' | sort -u)
 	for port in "${zero[@]}"; do grep -qx "$port" <<<"$exported"; done
 	# and each process's sentinel port: 16 more, 80 in all
-	mapfile -t sentinel < <(awk '$1 == "LISTEN" && $2 == "127.0.0.1:3306" { print $3 }' <<<"$output")
-	[ "${#sentinel[@]}" -eq 16 ]
-	for port in "${sentinel[@]}"; do grep -qx "$port" <<<"$exported"; done
+	mapfile -t sentinel_ports < <(awk '$1 == "LISTEN" && $2 == "127.0.0.1:3306" { print $3 }' <<<"$output")
+	[ "${#sentinel_ports[@]}" -eq 16 ]
+	for port in "${sentinel_ports[@]}"; do grep -qx "$port" <<<"$exported"; done
 	[ "$(wc -l <<<"$exported")" -eq 80 ]
 }
 

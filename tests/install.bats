@@ -22,7 +22,7 @@ make_here() {
 }
 
 install_here() {
-	make_here install DESTDIR="$DEST" PREFIX="$PREFIX" "$@" >/dev/null
+	make_here install DESTDIR="$DEST" PREFIX="$PREFIX" >/dev/null
 }
 
 # Every path under $1 with its type and mode, one a line, sorted: what a tree holds.

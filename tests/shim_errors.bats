@@ -7,8 +7,9 @@ SERVER=$EPR_BUILD/tests/listen_server
 PROBE=$TESTS/progs/bind_probe.py
 
 # Each value must make every TCP bind fail with EINVAL and name itself in one libepr line.
-BAD_PORTS=(abc 70000 65536 0 -1 +3306 3306= =3306 3306==1 3306=0 3306=70000 , ,3306 3306,
-	3306,,6379 ' 3306' '3306 ' 0x10 3306.0 99999999999999999999 3306=1,3306=2 1=5,2=5 '3306;6379')
+BAD_PORTS=(abc 70000 65536 0 -1 +3306 '3306=' '=3306' '3306==1' '3306=0' '3306=70000' ',' ',3306'
+	'3306,' '3306,,6379' ' 3306' '3306 ' 0x10 3306.0 99999999999999999999 '3306=1,3306=2' '1=5,2=5'
+	'3306;6379')
 
 @test "every malformed EPR_PORTS fails each TCP bind with EINVAL and one line naming the value" {
 	for bad in "${BAD_PORTS[@]}"; do
@@ -31,9 +32,9 @@ BAD_PORTS=(abc 70000 65536 0 -1 +3306 3306= =3306 3306==1 3306=0 3306=70000 , ,3
 }
 
 @test "a bad configuration never binds the sentinel itself" {
-	EPR_PORTS=3306,x run shimmed "$PROBE" inet stream 127.0.0.1 3306
-	[ "$output" != "${output#ERR EINVAL}" ] || [[ "$output" == *"ERR EINVAL"* ]]
-	! listening_on 3306 || ss -Hltnp "sport = :3306" | grep -vq python3
+	EPR_PORTS=3306,x run shimmed "$PROBE" inet stream 127.0.0.1 3306 listen
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "ERR EINVAL" ]
 }
 
 @test "a bad configuration leaves UDP and AF_UNIX binds alone" {
@@ -44,7 +45,7 @@ BAD_PORTS=(abc 70000 65536 0 -1 +3306 3306= =3306 3306==1 3306=0 3306=70000 , ,3
 }
 
 @test "EPR_PORTS= (empty) is valid: no sentinels" {
-	EPR_PORTS= run shimmed "$SERVER" 127.0.0.1:0
+	EPR_PORTS='' run shimmed "$SERVER" 127.0.0.1:0
 	[ "$status" -eq 0 ]
 	[[ "$output" != *libepr* ]]
 }

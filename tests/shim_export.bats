@@ -140,7 +140,8 @@ except OSError as e:
 	[[ "$output" == *"ERR ENOENT"* ]]
 	[[ "$output" == *"libepr: python3["*"]: error: cannot write $BATS_TEST_TMPDIR/missing/db.env: No such file or directory"* ]]
 	port=$(awk '$1 == "PORT" { print $2 }' <<<"$output")
-	! listening_on "$port"
+	run listening_on "$port"
+	[ "$status" -ne 0 ]
 }
 
 @test "a read-only directory fails listen() with EACCES" {

@@ -89,7 +89,7 @@ PROBE=$TESTS/progs/bind_probe.py
 	EPR_ZERO=0 EPR_ENV_FILE=$BATS_TEST_TMPDIR/e.env run shimmed "$SERVER" 127.0.0.1:0
 	[ "$status" -eq 0 ]
 	port=$(listened_ports)
-	! ss -Htan state time-wait "sport = :$port" | grep -q .
+	[ -z "$(ss -Htan state time-wait "sport = :$port")" ]
 	[ ! -e "$BATS_TEST_TMPDIR/e.env" ]
 }
 
