@@ -72,7 +72,8 @@ check: $(if $(wildcard tests/unit/unit.mk),unit) bats
 # Installing a server may start its system service: the tests work either way.
 DEB_PACKAGES := build-essential make gcc clang libc6-dev bats python3 curl iproute2 procps \
 	util-linux redis-server redis-tools dpkg-dev debhelper lintian mandoc man-db \
-	mariadb-server mariadb-client nginx memcached postgresql postgresql-client socat
+	mariadb-server mariadb-client nginx memcached postgresql postgresql-client socat \
+	libclang-rt-14-dev valgrind cppcheck shellcheck
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
