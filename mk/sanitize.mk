@@ -31,8 +31,9 @@ asan-build:
 		all test-progs unit-build
 
 # Every step runs even when one fails; the target fails if any did, or if any sanitizer
-# report was written.
-check-asan: asan-build
+# report was written. The plain build too: the README and example suites run the
+# commands as a user types them, with build/epr.
+check-asan: all asan-build
 	@rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
 	@rc=0; \
 	echo "== unit tests (ASan+UBSan, leaks checked)"; \
