@@ -85,7 +85,7 @@ CPPCHECK := cppcheck --enable=warning,performance,portability --error-exitcode=1
 	-Icommon -Ishim -Ihelper --suppressions-list=.cppcheck-suppressions -q
 LINT_C_DIRS := common shim helper tests/progs tests/unit tests/fuzz
 LINT_SH     := .ci/run $(wildcard tests/*.bash tests/*/*.bash tests/*.bats \
-	examples/*.sh bench/*.sh bench/*.bash)
+	examples/*.sh bench/*.sh bench/*.bash tests/soak/*.sh)
 
 lint: lint-c lint-sh
 lint-c:
