@@ -81,3 +81,20 @@ SERVER=$EPR_BUILD/tests/listen_server
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"Too many open files"* ]]
 }
+
+@test "every malformed -p given to epr run and epr start is a usage error naming it, nothing started" {
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir -p "$TMPDIR"
+	for bad in "${BAD_PORT_SPECS[@]}"; do
+		for command in run start; do
+			run "$EPR_BIN" "$command" -p "$bad" -- "$BATS_TEST_TMPDIR/must-not-run"
+			echo "epr $command -p '$bad': $output"
+			[ "$status" -eq 2 ]
+			[ "${#lines[@]}" -eq 2 ]
+			[[ "${lines[0]}" == "epr: -p: "* ]]
+			[[ "${lines[1]}" == "Try 'epr $command --help'." ]]
+		done
+	done
+	[ -z "$(ls -A "$TMPDIR")" ]
+	[ "${#BAD_PORT_SPECS[@]}" -ge 20 ]
+}

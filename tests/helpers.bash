@@ -116,3 +116,9 @@ stop_background() {
 teardown() {
 	stop_background
 }
+
+# Malformed sentinel lists: each must fail loudly wherever it is given, EPR_PORTS or epr -p.
+# shellcheck disable=SC2034 # used by the suites that load this file
+BAD_PORT_SPECS=(abc 70000 65536 0 -1 +3306 '3306=' '=3306' '3306==1' '3306=0' '3306=70000' ','
+	',3306' '3306,' '3306,,6379' ' 3306' '3306 ' 0x10 3306.0 99999999999999999999 '3306=1,3306=2'
+	'1=5,2=5' '3306;6379')
