@@ -12,14 +12,7 @@ setup() {
 
 teardown() {
 	# a failed test must not leave its server behind: find it by its env file
-	local environ pid
-	for environ in /proc/[0-9]*/environ; do
-		pid=${environ#/proc/}
-		pid=${pid%/environ}
-		if { tr '\0' '\n' <"$environ"; } 2>/dev/null | grep -q "^EPR_ENV_FILE=$BATS_TEST_TMPDIR/"; then
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	done
+	kill_by_env_file_dir "$BATS_TEST_TMPDIR"
 }
 
 # True when no process of group $1 is running; a zombie counts as gone (PID 1 may not reap).

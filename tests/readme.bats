@@ -16,14 +16,7 @@ setup() {
 
 teardown() {
 	# a failed block must not leave its server behind: find it by its env file
-	local environ pid
-	for environ in /proc/[0-9]*/environ; do
-		pid=${environ#/proc/}
-		pid=${pid%/environ}
-		if tr '\0' '\n' <"$environ" 2>/dev/null | grep -q "^EPR_ENV_FILE=$TMPDIR/"; then
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	done
+	kill_by_env_file_dir "$TMPDIR"
 }
 
 # The names of the marked blocks, one a line, in README order.
