@@ -72,7 +72,9 @@ int cmd_run(int argc, char *argv[])
 	path = command_path_resolve(argv[optind]);
 	if (path)
 		elf_check_warn(path, argv[optind]);
+	free(path);
 	launch_env_apply(&l, shim, true);
+	free(shim);
 	execvp(argv[optind], argv + optind);
 	err = errno;
 	cli_warn("%s: %s", argv[optind], strerror(err));

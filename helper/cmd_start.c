@@ -383,12 +383,14 @@ int cmd_start(int argc, char *argv[])
 	s.path = command_path_resolve(s.name);
 	if (!s.path) {
 		err = errno;
+		free(shim);
 		cli_warn("%s: %s", s.name, strerror(err));
 		return command_exec_status(err);
 	}
 	elf_check_warn(s.path, s.name);
 	prepare_files(&s);
 	launch_env_apply(&s.launch, shim, false);
+	free(shim);
 	/* Caught before the fork, so that no signal can leave CMD running unseen. */
 	catch_signals();
 	err = spawn(&s, argv + optind);

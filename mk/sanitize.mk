@@ -2,7 +2,8 @@
 #   make check-asan       everything built with ASan+UBSan into $(B)/asan, then the unit tests
 #                         and every bats suite run against that build
 #   make check-valgrind   the unit tests, a shimmed listen_server (port 0, a sentinel, 8
-#                         threads) and epr reserve under valgrind's memcheck
+#                         threads) and every epr subcommand (tests/valgrind_cli.sh) under
+#                         valgrind's memcheck
 #   make lint             cppcheck on the C sources, shellcheck on the shell scripts
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -71,11 +72,8 @@ check-valgrind: all test-progs unit-build
 		$(VALGRIND) $(B)/tests/listen_server -t 8 127.0.0.1:0 '[::1]:0' >$(VG_DIR)/threads.out \
 		|| { rc=1; echo FAILED; cat $(VG_DIR)/threads.out; }; \
 	echo "   $$(grep -c '^LISTEN' $(VG_DIR)/threads.out) listeners, $$(sed -n 's/^EPR_PORTS=//p' $(VG_DIR)/threads.env | tr , '\n' | wc -l) exported"; \
-	if [ -x $(B)/epr ]; then \
-		echo "== valgrind epr reserve, epr reserve -n 3 ::1"; \
-		$(VALGRIND) $(B)/epr reserve || { rc=1; echo FAILED; }; \
-		$(VALGRIND) $(B)/epr reserve -n 3 ::1 || { rc=1; echo FAILED; }; \
-	fi; \
+	echo "== valgrind epr: every subcommand and its failure paths"; \
+	tests/valgrind_cli.sh $(abspath $(B)) || rc=1; \
 	exit $$rc
 
 # lint: cppcheck and shellcheck. Suppressions are justified where they are written:
@@ -85,7 +83,7 @@ CPPCHECK := cppcheck --enable=warning,performance,portability --error-exitcode=1
 	-Icommon -Ishim -Ihelper --suppressions-list=.cppcheck-suppressions -q
 LINT_C_DIRS := common shim helper tests/progs tests/unit tests/fuzz
 LINT_SH     := .ci/run $(wildcard tests/*.bash tests/*/*.bash tests/*.bats \
-	examples/*.sh bench/*.sh bench/*.bash tests/soak/*.sh)
+	examples/*.sh bench/*.sh bench/*.bash tests/*.sh tests/soak/*.sh)
 
 lint: lint-c lint-sh
 lint-c:
