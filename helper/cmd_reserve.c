@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ip_arg.h"
 #include "reserve.h"
 
 #define RESERVE_MAX_COUNT 1024
@@ -28,34 +29,14 @@ static void usage(void)
 	       cli_command, RESERVE_MAX_COUNT);
 }
 
-/* Fills addr from the text of an IP (brackets around IPv6 allowed), or exits 2. */
+/* Fills addr from the text of an IP, or exits 2. */
 static socklen_t parse_address(const char *text, uint16_t port, struct sockaddr_storage *addr)
 {
-	struct sockaddr_in *in4 = (struct sockaddr_in *)addr;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
-	char bare[INET6_ADDRSTRLEN];
-	size_t len = strlen(text);
+	socklen_t len = ip_arg_parse(text, port, addr);
 
-	memset(addr, 0, sizeof *addr);
-	/* The classic tool resolves names; "localhost" is the one its users pass. */
-	if (strcmp(text, "localhost") == 0)
-		text = "127.0.0.1";
-	if (inet_pton(AF_INET, text, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(port);
-		return sizeof *in4;
-	}
-	if (len >= 2 && text[0] == '[' && text[len - 1] == ']' && len - 2 < sizeof bare) {
-		memcpy(bare, text + 1, len - 2);
-		bare[len - 2] = '\0';
-		text = bare;
-	}
-	if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		return sizeof *in6;
-	}
-	cli_usage_error("'%s' is not an IPv4 or IPv6 address", text);
+	if (len == 0)
+		cli_usage_error("'%s' is not an IPv4 or IPv6 address", text);
+	return len;
 }
 
 static uint16_t parse_preferred_port(const char *text)

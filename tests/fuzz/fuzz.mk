@@ -10,7 +10,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_NAMES   := fuzz_port_spec fuzz_envfile fuzz_address
+FUZZ_NAMES   := fuzz_port_spec fuzz_envfile fuzz_address fuzz_ip_arg
 FUZZ_TARGETS := $(addprefix $(B)/fuzz/,$(FUZZ_NAMES))
 
 .PHONY: fuzz fuzz-smoke fuzz-build
@@ -19,10 +19,11 @@ fuzz-build: $(FUZZ_TARGETS)
 $(B)/fuzz/fuzz_port_spec: common/port_spec.c
 $(B)/fuzz/fuzz_envfile: common/envfile.c
 $(B)/fuzz/fuzz_address: shim/address.c
+$(B)/fuzz/fuzz_ip_arg: helper/ip_arg.c
 
-$(FUZZ_TARGETS): $(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.h shim/*.h)
+$(FUZZ_TARGETS): $(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.h shim/*.h helper/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(BASE) -Ishim $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+	$(FUZZ_CC) $(BASE) -Ishim -Ihelper $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
 # $(call fuzz_run,seconds): each target in turn; the first crash stops make.
 define fuzz_run
