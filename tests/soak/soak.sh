@@ -19,6 +19,16 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/epr-soak.XXXXXX")
 export TMPDIR=$work/tmp # epr start's private directories land here
 mkdir -p "$TMPDIR"
+# Interrupted, the soak still stops what it started: every server's env file is under TMPDIR.
+on_interrupt() {
+	local env_file
+	for env_file in "$TMPDIR"/epr.*/env; do
+		[ -e "$env_file" ] && "$epr" stop -t 5 "$env_file" >/dev/null 2>&1
+	done
+	rm -rf "$work"
+	exit 130
+}
+trap on_interrupt INT TERM
 fds_before=$(find /proc/$$/fd -mindepth 1 | wc -l)
 rounds=0 starts=0 failed_starts=0 failed_answers=0
 deadline=$((SECONDS + seconds))
