@@ -46,8 +46,16 @@ struct launch {
 	bool no_zero;            /* --no-zero */
 	bool verbose;            /* -v */
 };
-/* Adds -p's argument (one item or a comma-separated list), or exits 2 naming it. */
-void launch_add_ports(struct launch *l, const char *arg);
+/* The options that run and start share: -p, -e, --no-zero, -v, for getopt_long's table. */
+enum { LAUNCH_OPT_NO_ZERO = 256 };
+#define LAUNCH_LONG_OPTIONS                                          \
+	{ "port", required_argument, NULL, 'p' },                    \
+	{ "env-file", required_argument, NULL, 'e' },                \
+	{ "no-zero", no_argument, NULL, LAUNCH_OPT_NO_ZERO },        \
+	{ "verbose", no_argument, NULL, 'v' }
+/* Applies opt (with its argument) to l if it is one of those; false if it is not. Exits 2
+ * on a bad -p or an empty -e. */
+bool launch_option(struct launch *l, int opt, const char *arg);
 /* A malloc'd absolute form of path (relative to the current directory), or exits 1. */
 char *launch_absolute_path(const char *path);
 /* Sets LD_PRELOAD, EPR_* in this process's environment, for CMD to inherit. EPR_PORTS and

@@ -26,15 +26,10 @@ static void usage(void)
 	       "The exit status is CMD's; 127 if CMD is not found, 126 if it cannot run.\n");
 }
 
-enum { OPT_NO_ZERO = 256 };
-
 int cmd_run(int argc, char *argv[])
 {
 	static const struct option options[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "env-file", required_argument, NULL, 'e' },
-		{ "no-zero", no_argument, NULL, OPT_NO_ZERO },
-		{ "verbose", no_argument, NULL, 'v' },
+		LAUNCH_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -44,26 +39,13 @@ int cmd_run(int argc, char *argv[])
 
 	while ((opt = getopt_long(argc, argv, "+:p:e:vh", options, NULL)) != -1) {
 		switch (opt) {
-		case 'p':
-			launch_add_ports(&l, optarg);
-			break;
-		case 'e':
-			if (!*optarg)
-				cli_usage_error("-e: the env file name is empty");
-			l.env_file = launch_absolute_path(optarg);
-			break;
-		case OPT_NO_ZERO:
-			l.no_zero = true;
-			break;
-		case 'v':
-			l.verbose = true;
-			break;
 		case 'h':
 			usage();
 			cli_flush_stdout();
 			return EXIT_SUCCESS;
 		default:
-			cli_bad_option(argv, opt);
+			if (!launch_option(&l, opt, optarg))
+				cli_bad_option(argv, opt);
 		}
 	}
 	if (optind >= argc)

@@ -26,7 +26,6 @@ struct server {
 	struct launch launch;
 	const char *name;   /* CMD as given */
 	char *path;         /* CMD as found in PATH */
-	char *env_file;     /* absolute */
 	char *log;          /* absolute */
 	char *tmpdir;       /* the private directory, or NULL with -e */
 	pid_t pid;          /* also its process group and session */
@@ -63,17 +62,12 @@ static void usage(void)
 	       "started; 2 for bad usage; 127 if CMD is not found, 126 if it cannot run.\n");
 }
 
-enum { OPT_NO_ZERO = 256 };
-
 static void parse_options(struct server *s, int argc, char *argv[])
 {
 	static const struct option options[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "env-file", required_argument, NULL, 'e' },
+		LAUNCH_LONG_OPTIONS,
 		{ "log", required_argument, NULL, 'l' },
 		{ "timeout", required_argument, NULL, 't' },
-		{ "no-zero", no_argument, NULL, OPT_NO_ZERO },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -82,14 +76,6 @@ static void parse_options(struct server *s, int argc, char *argv[])
 	s->timeout = DEFAULT_TIMEOUT;
 	while ((opt = getopt_long(argc, argv, "+:p:e:l:t:vh", options, NULL)) != -1) {
 		switch (opt) {
-		case 'p':
-			launch_add_ports(&s->launch, optarg);
-			break;
-		case 'e':
-			if (!*optarg)
-				cli_usage_error("-e: the env file name is empty");
-			s->env_file = launch_absolute_path(optarg);
-			break;
 		case 'l':
 			if (!*optarg)
 				cli_usage_error("-l: the log file name is empty");
@@ -98,18 +84,13 @@ static void parse_options(struct server *s, int argc, char *argv[])
 		case 't':
 			s->timeout = cli_seconds("-t", optarg);
 			break;
-		case OPT_NO_ZERO:
-			s->launch.no_zero = true;
-			break;
-		case 'v':
-			s->launch.verbose = true;
-			break;
 		case 'h':
 			usage();
 			cli_flush_stdout();
 			exit(EXIT_SUCCESS);
 		default:
-			cli_bad_option(argv, opt);
+			if (!launch_option(&s->launch, opt, optarg))
+				cli_bad_option(argv, opt);
 		}
 	}
 	if (optind >= argc)
@@ -120,17 +101,16 @@ static void parse_options(struct server *s, int argc, char *argv[])
 /* Picks the env file and the log; removes a stale env file, which would look ready. */
 static void prepare_files(struct server *s)
 {
-	if (!s->env_file) {
+	if (!s->launch.env_file) {
 		s->tmpdir = private_dir_create();
-		if (asprintf(&s->env_file, "%s/env", s->tmpdir) < 0)
+		if (asprintf(&s->launch.env_file, "%s/env", s->tmpdir) < 0)
 			cli_fail("out of memory");
-	} else if (unlink(s->env_file) != 0 && errno != ENOENT) {
-		cli_fail("removing the stale %s: %s", s->env_file, strerror(errno));
+	} else if (unlink(s->launch.env_file) != 0 && errno != ENOENT) {
+		cli_fail("removing the stale %s: %s", s->launch.env_file, strerror(errno));
 	}
 	if (!s->log && asprintf(&s->log, s->tmpdir ? "%s/log" : "%s.log",
-				s->tmpdir ? s->tmpdir : s->env_file) < 0)
+				s->tmpdir ? s->tmpdir : s->launch.env_file) < 0)
 		cli_fail("out of memory");
-	s->launch.env_file = s->env_file;
 }
 
 /* Undoes prepare_files after a failed start; a log that says something is kept. */
@@ -143,7 +123,7 @@ static void remove_files(const struct server *s)
 			cli_warn("removing %s: %s", s->tmpdir, strerror(errno));
 		return;
 	}
-	unlink(s->env_file);
+	unlink(s->launch.env_file);
 	if (stat(s->log, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
 		unlink(s->log);
 }
@@ -269,12 +249,12 @@ static int wait_until_ready(struct server *s)
 	int status;
 
 	for (;;) {
-		int ready = server_ready(s->env_file, &s->launch.specs, why, sizeof why);
+		int ready = server_ready(s->launch.env_file, &s->launch.specs, why, sizeof why);
 
 		if (ready > 0)
 			return 0;
 		if (ready < 0) {
-			cli_warn("reading %s: %s", s->env_file, strerror(errno));
+			cli_warn("reading %s: %s", s->launch.env_file, strerror(errno));
 			abandon(s, s->pid, true);
 			return EXIT_FAILURE;
 		}
@@ -366,7 +346,7 @@ static void print_server(const struct server *s, const struct envfile *ef)
 	}
 	print_key(ef, EPR_KEY_PORTS);
 	print_key(ef, EPR_KEY_PID);
-	print_assignment(EPR_ENV_ENV_FILE, strlen(EPR_ENV_ENV_FILE), s->env_file);
+	print_assignment(EPR_ENV_ENV_FILE, strlen(EPR_ENV_ENV_FILE), s->launch.env_file);
 	print_key(ef, EPR_KEY_LOG);
 	print_key(ef, EPR_KEY_TMPDIR);
 }
@@ -406,8 +386,9 @@ int cmd_start(int argc, char *argv[])
 	}
 	if (status)
 		return status;
-	if (envfile_update(s.env_file, record_server, &s) != 0 || envfile_read(s.env_file, &ef) != 0) {
-		cli_warn("recording the server in %s: %s", s.env_file, strerror(errno));
+	if (envfile_update(s.launch.env_file, record_server, &s) != 0 ||
+	    envfile_read(s.launch.env_file, &ef) != 0) {
+		cli_warn("recording the server in %s: %s", s.launch.env_file, strerror(errno));
 		abandon(&s, s.pid, true);
 		return EXIT_FAILURE;
 	}

@@ -9,7 +9,8 @@
 #include "cli.h"
 #include "epr_env.h"
 
-void launch_add_ports(struct launch *l, const char *arg)
+/* Adds -p's argument (one item or a comma-separated list), or exits 2 naming it. */
+static void launch_add_ports(struct launch *l, const char *arg)
 {
 	const char *item = arg, *end;
 	char err[256];
@@ -23,6 +24,27 @@ void launch_add_ports(struct launch *l, const char *arg)
 		if (!*end)
 			break;
 	}
+}
+
+bool launch_option(struct launch *l, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'p':
+		launch_add_ports(l, arg);
+		return true;
+	case 'e':
+		if (!*arg)
+			cli_usage_error("-e: the env file name is empty");
+		l->env_file = launch_absolute_path(arg);
+		return true;
+	case LAUNCH_OPT_NO_ZERO:
+		l->no_zero = true;
+		return true;
+	case 'v':
+		l->verbose = true;
+		return true;
+	}
+	return false;
 }
 
 char *launch_absolute_path(const char *path)
