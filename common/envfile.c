@@ -129,8 +129,7 @@ int envfile_add_port(struct envfile *ef, uint16_t port, uint16_t sentinel)
 		memcpy(list + len, num, strlen(num) + 1);
 		changed = 1;
 	}
-	char first[sizeof(list)];
-	if (envfile_get(ef, EPR_KEY_PORT, first, sizeof(first)) < 0) {
+	if (line_of(ef, EPR_KEY_PORT) < 0) {
 		if (envfile_set(ef, EPR_KEY_PORT, num) < 0)
 			return -1;
 		changed = 1;
