@@ -13,6 +13,11 @@
  * afresh. A process that finds it equal to its own EPR_ENV_FILE merges into the file. */
 #define EPR_ENV_TREE     "EPR_TREE"
 
+/* Internal: set by epr run/start for the shim. The abstract unix socket name of the
+ * launch's supervisor, which then owns the port map and the env file. */
+#define EPR_ENV_SUPERVISOR "EPR_SUPERVISOR"
+#define EPR_SUPERVISOR_NAME_MAX 100
+
 /* Keys written into the env file. Readers ignore keys they do not know. */
 #define EPR_KEY_PORT        "EPR_PORT"    /* the first exported port */
 #define EPR_KEY_PORT_PREFIX "EPR_PORT_"   /* EPR_PORT_<sentinel>=<port> */

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "epr_env.h"
+#include "log.h"
+#include "state.h"
 
 static struct config config;
 static char error_text[200];
@@ -76,8 +78,54 @@ static void claim_env_file(void)
 	setenv(EPR_ENV_ENV_FILE, config.env_file, 1);
 }
 
+/* The policy's notes as libepr: lines; a bad configuration is said once. */
+static void note(const struct policy_note *n)
+{
+	static int told;
+	struct logline l;
+
+	if (n->event == POLICY_REWRITTEN || n->event == POLICY_RETRY) {
+		if (!config.debug)
+			return;
+		log_start(&l, NULL);
+		log_str(&l, "bind ");
+		log_addr(&l, (const struct sockaddr *)&n->asked->sa);
+		log_str(&l, n->event == POLICY_REWRITTEN ? " -> " : ": port ");
+		log_num(&l, n->port);
+		if (n->event == POLICY_RETRY)
+			log_str(&l, " was taken first; reserving another");
+		log_end(&l);
+		return;
+	}
+	if (n->event == POLICY_BAD_CONFIG && __atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+		return;
+	log_start(&l, "error");
+	if (n->event == POLICY_BAD_CONFIG) {
+		log_str(&l, n->what);
+		log_str(&l, "; refusing every TCP bind");
+	} else {
+		log_str(&l, "bind ");
+		log_addr(&l, (const struct sockaddr *)&n->asked->sa);
+		log_str(&l, ": ");
+		log_str(&l, n->what);
+		log_str(&l, ": ");
+		log_errno(&l, n->err);
+	}
+	log_end(&l);
+}
+
+static void supervisor_name(const char *name)
+{
+	if (strlen(name) > EPR_SUPERVISOR_NAME_MAX ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-.") != strlen(name))
+		set_error("%s: '%.40s' is not a supervisor name", EPR_ENV_SUPERVISOR, name);
+	else
+		strcpy(config.supervisor, name);
+}
+
 static void config_load(void)
 {
+	const char *supervisor = getenv(EPR_ENV_SUPERVISOR);
 	const char *ports = getenv(EPR_ENV_PORTS);
 	const char *env_file = getenv(EPR_ENV_ENV_FILE);
 	char why[160];
@@ -86,10 +134,20 @@ static void config_load(void)
 	config.debug = parse_flag(EPR_ENV_DEBUG, 0);
 	if (ports && port_specs_parse(&config.specs, ports, why, sizeof(why)) < 0)
 		set_error("%s: %s", EPR_ENV_PORTS, why);
-	if (env_file && *env_file)
+	if (supervisor && *supervisor)
+		supervisor_name(supervisor);
+	else if (env_file && *env_file)
 		absolute_env_file(env_file);
 	if (config.env_file[0] && config.error == NULL)
 		claim_env_file();
+	config.policy = (struct policy){
+		.specs = &config.specs,
+		.zero = config.zero,
+		.error = config.error,
+		.lock = state_lock,
+		.unlock = state_unlock,
+		.note = note,
+	};
 }
 
 const struct config *config_get(void)

@@ -4,6 +4,7 @@
 
 #include <limits.h>
 
+#include "policy.h"
 #include "port_spec.h"
 
 struct config {
@@ -12,6 +13,8 @@ struct config {
 	int debug;                /* log each rewrite */
 	struct port_specs specs;  /* the sentinels */
 	char env_file[PATH_MAX];  /* absolute; "" when there is nothing to export */
+	char supervisor[108];     /* the launch's supervisor socket (abstract name); "": none */
+	struct policy policy;     /* specs, zero and error above, with the shim's lock and log */
 };
 
 /* The configuration, read on first use (from the constructor, or from a hook that runs

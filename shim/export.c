@@ -8,8 +8,10 @@
 #include "envfile.h"
 #include "epr_env.h"
 #include "log.h"
+#include "launch_wire.h"
 #include "rewrite.h"
 #include "state.h"
+#include "supervised.h"
 #include "sys_socket.h"
 
 struct export {
@@ -80,41 +82,68 @@ static int export_port(const char *path, struct export *e)
 		log_full(path); /* the listen itself succeeded: only the record is lost */
 		return 0;
 	}
-	state_set_exported(e->port);
+	port_map_set_exported(state_map(), e->port);
+	return 0;
+}
+
+/* The program must not keep a listener it believes failed. */
+static int fail_listen(int fd, int err)
+{
+	shutdown(fd, SHUT_RD);
+	errno = err;
+	return -1;
+}
+
+/* Under a supervisor every inet listen is told, even in a program image that did not make
+ * the bind (bind, exec, listen): the supervisor knows which ports the launch handed out. */
+static int supervised_listen(int fd, int backlog, int saved)
+{
+	unsigned ignored;
+
+	if (bound_port(fd) <= 0) {
+		errno = saved;
+		return sys_listen(fd, backlog);
+	}
+	if (sys_listen(fd, backlog) < 0)
+		return -1;
+	if (supervised_call(LAUNCH_LISTEN, fd, NULL, 0, &ignored) < 0)
+		return fail_listen(fd, errno);
+	errno = saved;
 	return 0;
 }
 
 int export_listen(int fd, int backlog)
 {
-	const struct config *c;
+	const struct config *c = config_get();
+	struct port_map *map = state_map();
 	struct export e;
 	int saved = errno, port, found, rc;
 
-	if (!state_any_rewrite())
+	if (c->supervisor[0])
+		return supervised_listen(fd, backlog, saved);
+	if (!port_map_any_rewrite(map))
 		return sys_listen(fd, backlog);
 	port = bound_port(fd);
 	errno = saved;
 	if (port <= 0)
 		return sys_listen(fd, backlog);
 	state_lock();
-	found = state_find_port((uint16_t)port, &e.sentinel) && !state_exported((uint16_t)port);
+	found = port_map_find(map, (uint16_t)port, &e.sentinel) &&
+		!port_map_exported(map, (uint16_t)port);
 	state_unlock();
-	if (!found || (c = config_get())->env_file[0] == '\0')
+	if (!found || c->env_file[0] == '\0')
 		return sys_listen(fd, backlog);
 
 	if (sys_listen(fd, backlog) < 0)
 		return -1;
 	e.port = (uint16_t)port;
 	state_lock();
-	rc = state_exported(e.port) ? 0 : export_port(c->env_file, &e);
+	rc = port_map_exported(map, e.port) ? 0 : export_port(c->env_file, &e);
 	state_unlock();
 	if (rc < 0) {
 		int err = errno;
-		/* Stop listening: the program must not keep a listener it believes failed. */
-		shutdown(fd, SHUT_RD);
 		log_export_failure(c->env_file, err);
-		errno = err;
-		return -1;
+		return fail_listen(fd, err);
 	}
 	errno = saved;
 	return 0;

@@ -18,7 +18,7 @@ fuzz-build: $(FUZZ_TARGETS)
 
 $(B)/fuzz/fuzz_port_spec: common/port_spec.c
 $(B)/fuzz/fuzz_envfile: common/envfile.c
-$(B)/fuzz/fuzz_address: shim/address.c
+$(B)/fuzz/fuzz_address: common/address.c
 $(B)/fuzz/fuzz_ip_arg: helper/ip_arg.c
 
 $(FUZZ_TARGETS): $(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.h shim/*.h helper/*.h)

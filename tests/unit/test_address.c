@@ -1,4 +1,4 @@
-/* shim/address.c: which sockaddrs a rewrite may touch, and where it reserves for them. */
+/* common/address.c: which sockaddrs a rewrite may touch, and where it reserves for them. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>

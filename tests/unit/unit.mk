@@ -14,7 +14,7 @@ unit: unit-build
 # The module each test links; reserve.c also needs sys_bind/sys_listen, which its test defines.
 $(B)/unit/test_port_spec: common/port_spec.c
 $(B)/unit/test_envfile: common/envfile.c
-$(B)/unit/test_address: shim/address.c
+$(B)/unit/test_address: common/address.c
 $(B)/unit/test_reserve: common/reserve.c
 
 $(UNIT_TESTS): $(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(wildcard common/*.h shim/*.h)

@@ -1,0 +1,180 @@
+/* bind() to port 0 or to a sentinel, rewritten to a port reserved with the TIME_WAIT trick. */
+#include "policy.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+
+#include "reserve.h"
+#include "sys_socket.h"
+
+#define BIND_ATTEMPTS 8 /* a lost race re-reserves; this many losses in a row is not luck */
+
+/* TCP (or MPTCP) stream sockets only: UDP, SCTP and the rest pass through. */
+static int is_tcp(int fd)
+{
+	int protocol = 0;
+	socklen_t len = sizeof(protocol);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) < 0)
+		return 0;
+	return protocol == IPPROTO_TCP || protocol == 262 /* IPPROTO_MPTCP */;
+}
+
+static void note(const struct policy *p, enum policy_event event, const struct bind_addr *asked,
+		 unsigned port, const char *what, int err)
+{
+	struct policy_note n = { event, asked, port, what, err };
+
+	if (p->note)
+		p->note(&n);
+}
+
+static void lock(const struct policy *p)
+{
+	if (p->lock)
+		p->lock();
+}
+
+static void unlock(const struct policy *p)
+{
+	if (p->unlock)
+		p->unlock();
+}
+
+static int bind_port(int fd, const struct bind_addr *asked, uint16_t port)
+{
+	struct bind_addr a = *asked;
+
+	address_set_port(&a, port);
+	return sys_bind(fd, (const struct sockaddr *)&a.sa, a.len);
+}
+
+/* Reserves a port for asked; for a sentinel (both_families) the same port also on the
+ * other family's loopback, so that a dual-stack server's second bind finds it free.
+ * Returns the port, or -errno: -EADDRINUSE means "lost a race: try again", -EAGAIN that
+ * no port is free. */
+static int reserve_for(const struct bind_addr *asked, int both_families)
+{
+	struct bind_addr where, other;
+	int port, got;
+
+	address_reservation(asked, &where);
+	port = reserve_port((const struct sockaddr *)&where.sa, where.len, 0);
+	if (port < 0 || !both_families)
+		return port;
+	address_other_loopback(&where, (uint16_t)port, &other);
+	got = reserve_port((const struct sockaddr *)&other.sa, other.len, RESERVE_EXACT);
+	/* A host without that family (no IPv6) needs no protection on it. */
+	if (got < 0 && got != -EADDRNOTAVAIL && got != -EAFNOSUPPORT)
+		return got;
+	return port;
+}
+
+static int fail(const struct policy *p, const struct bind_addr *asked, const char *what, int err)
+{
+	note(p, POLICY_FAILED, asked, 0, what, err);
+	errno = err;
+	return -1;
+}
+
+/* Reserve, bind, and on a lost race (EADDRINUSE) do both again, a bounded number of times. */
+static int bind_reserved(const struct policy *p, int fd, const struct bind_addr *asked,
+			 int both_families)
+{
+	for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
+		int port = reserve_for(asked, both_families);
+
+		if (port == -EADDRINUSE)
+			continue;
+		if (port == -EAGAIN)
+			return fail(p, asked, "no free port to reserve", EADDRNOTAVAIL);
+		if (port < 0)
+			return fail(p, asked, "cannot reserve a port", -port);
+		if (bind_port(fd, asked, (uint16_t)port) == 0)
+			return port;
+		if (errno != EADDRINUSE)
+			return -1;
+		note(p, POLICY_RETRY, asked, (unsigned)port, NULL, EADDRINUSE);
+	}
+	return fail(p, asked, "every reserved port was taken before the bind", EADDRINUSE);
+}
+
+static int bind_zero(const struct policy *p, struct port_map *m, int fd,
+		     const struct bind_addr *asked)
+{
+	int port = bind_reserved(p, fd, asked, 0);
+
+	if (port < 0)
+		return -1;
+	lock(p);
+	port_map_remember_zero(m, (uint16_t)port);
+	unlock(p);
+	note(p, POLICY_REWRITTEN, asked, (unsigned)port, NULL, 0);
+	return 0;
+}
+
+/* The first bind of a sentinel picks its port; later binds (other address, other family,
+ * other process of the launch) reuse it. The lock makes racing threads agree on one port. */
+static int bind_sentinel(const struct policy *p, struct port_map *m, int fd,
+			 const struct bind_addr *asked, const struct port_spec *spec)
+{
+	int port, rc = 0;
+
+	lock(p);
+	port = port_map_sentinel_port(m, spec->sentinel);
+	if (port == 0 && spec->pin)
+		port = spec->pin;
+	if (port) {
+		rc = bind_port(fd, asked, (uint16_t)port);
+		if (rc == 0)
+			port_map_set_sentinel_port(m, spec->sentinel, (uint16_t)port);
+	} else {
+		port = bind_reserved(p, fd, asked, 1);
+		if (port < 0)
+			rc = -1;
+		else
+			port_map_set_sentinel_port(m, spec->sentinel, (uint16_t)port);
+	}
+	unlock(p);
+	if (rc == 0)
+		note(p, POLICY_REWRITTEN, asked, (unsigned)port, NULL, 0);
+	return rc;
+}
+
+int policy_candidate(const struct policy *p, const struct sockaddr *addr, socklen_t len)
+{
+	int port = address_port(addr, len);
+
+	if (port < 0)
+		return 0;
+	if (p->error)
+		return 1;
+	return port == 0 ? p->zero : port_specs_find(p->specs, (uint16_t)port) != NULL;
+}
+
+int policy_bind(const struct policy *p, struct port_map *m, int fd, const struct sockaddr *addr,
+		socklen_t len)
+{
+	int saved = errno, one = 1, rc, port;
+	struct bind_addr asked;
+
+	if (!policy_candidate(p, addr, len) || !is_tcp(fd)) {
+		errno = saved;
+		return POLICY_PASS;
+	}
+	if (p->error) {
+		note(p, POLICY_BAD_CONFIG, NULL, 0, p->error, EINVAL);
+		errno = EINVAL;
+		return -1;
+	}
+	/* The port is in TIME_WAIT: only a socket with SO_REUSEADDR can take it. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		return -1;
+	address_copy(&asked, addr, len);
+	port = address_port(addr, len);
+	rc = port == 0 ? bind_zero(p, m, fd, &asked)
+		       : bind_sentinel(p, m, fd, &asked, port_specs_find(p->specs, (uint16_t)port));
+	if (rc == 0)
+		errno = saved;
+	return rc;
+}

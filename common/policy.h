@@ -1,0 +1,57 @@
+/* The one policy both interceptors use: which binds are rewritten, and to which port. It
+ * knows nothing of how a bind was caught. The shim calls it inside the process on the
+ * program's socket; the supervisor calls it on its own copy of the target's socket (passed
+ * by the shim, or taken with pidfd_getfd after a seccomp notification). Binding a copy binds
+ * the target's socket: it is the same socket. */
+#ifndef EPR_POLICY_H
+#define EPR_POLICY_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "address.h"
+#include "port_map.h"
+#include "port_spec.h"
+
+/* What the policy tells its caller, for logging: each caller has its own log. */
+enum policy_event {
+	POLICY_REWRITTEN,  /* asked was bound to port */
+	POLICY_RETRY,      /* port was taken before the bind; reserving another */
+	POLICY_FAILED,     /* what says why, err is the errno the bind fails with */
+	POLICY_BAD_CONFIG, /* the configuration is bad: what is the reason */
+};
+
+struct policy_note {
+	enum policy_event event;
+	const struct bind_addr *asked;
+	unsigned port;
+	const char *what;
+	int err;
+};
+
+struct policy {
+	const struct port_specs *specs; /* the sentinels */
+	int zero;                       /* rewrite binds to port 0 */
+	const char *error;              /* non-NULL: bad configuration; candidate binds fail EINVAL */
+	/* Serialize access to the map: the shim's mutex; NULL for a single-threaded owner. */
+	void (*lock)(void);
+	void (*unlock)(void);
+	void (*note)(const struct policy_note *n);
+};
+
+/* Result of policy_bind besides 0 and -1: not a bind the policy rewrites. */
+#define POLICY_PASS 1
+
+/* Whether a bind to addr/len may be rewritten: an AF_INET/AF_INET6 sockaddr of a valid
+ * length whose port is 0 (when p->zero) or a sentinel, or any of those under a bad
+ * configuration. No system call: the shim's fast path for everything else. */
+int policy_candidate(const struct policy *p, const struct sockaddr *addr, socklen_t len);
+
+/* Applies the policy to bind(fd, addr, len): 0 when fd was bound to a reserved (or pinned)
+ * port, recorded in m; -1 with errno set when the bind must fail; POLICY_PASS when the
+ * caller is to make the bind as asked (not TCP, not a candidate). Sets SO_REUSEADDR on fd
+ * when it rewrites. Never writes into addr. errno is kept on success and POLICY_PASS. */
+int policy_bind(const struct policy *p, struct port_map *m, int fd, const struct sockaddr *addr,
+		socklen_t len);
+
+#endif

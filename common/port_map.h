@@ -1,0 +1,35 @@
+/* The ports one launch (or one process, under the bare shim) has handed out: the port each
+ * sentinel was given, the ports given for port 0, and which of them are exported. Fixed
+ * tables, no locking: the owner serializes (the shim with its mutex, the supervisor by
+ * being single-threaded). */
+#ifndef EPR_PORT_MAP_H
+#define EPR_PORT_MAP_H
+
+#include <stdint.h>
+
+#include "epr_env.h"
+
+#define PORT_MAP_ZERO_SLOTS 128 /* port-0 binds awaiting their listen(); the oldest is forgotten */
+
+struct port_map {
+	struct {
+		uint16_t sentinel, port;
+	} mapped[EPR_MAX_SENTINELS];
+	uint16_t zero[PORT_MAP_ZERO_SLOTS];
+	unsigned zero_next;
+	uint16_t exported[EPR_MAX_EXPORTS];
+	unsigned exported_next;
+	int rewritten; /* set once any bind was rewritten; read without a lock by listen's fast path */
+};
+
+uint16_t port_map_sentinel_port(const struct port_map *m, uint16_t sentinel);
+void port_map_set_sentinel_port(struct port_map *m, uint16_t sentinel, uint16_t port);
+void port_map_remember_zero(struct port_map *m, uint16_t port);
+/* Whether port was handed out, and for which sentinel (0: a port-0 bind). */
+int port_map_find(const struct port_map *m, uint16_t port, uint16_t *sentinel);
+int port_map_exported(const struct port_map *m, uint16_t port);
+void port_map_set_exported(struct port_map *m, uint16_t port);
+void port_map_clear_exported(struct port_map *m, uint16_t port);
+int port_map_any_rewrite(const struct port_map *m);
+
+#endif
