@@ -8,6 +8,7 @@
 #define EPR_ENV_ZERO     "EPR_ZERO"     /* "0" turns off the rewriting of port 0 */
 #define EPR_ENV_DEBUG    "EPR_DEBUG"    /* "1" logs each rewrite on stderr */
 #define EPR_ENV_LIB      "EPR_LIB"      /* epr: the libepr.so to preload */
+#define EPR_ENV_RUNTIME_DIR "EPR_RUNTIME_DIR" /* epr: where it keeps its list of launches */
 
 /* Internal: the absolute env-file path of the process tree that has already started it
  * afresh. A process that finds it equal to its own EPR_ENV_FILE merges into the file. */
@@ -15,7 +16,7 @@
 
 /* Internal: set by epr run/start for the shim. The abstract unix socket name of the
  * launch's supervisor, which then owns the port map and the env file. */
-#define EPR_ENV_SUPERVISOR "EPR_SUPERVISOR"
+#define EPR_ENV_SUPERVISOR "EPR_SUPERVISOR_SOCKET"
 #define EPR_SUPERVISOR_NAME_MAX 100
 
 /* Keys written into the env file. Readers ignore keys they do not know. */
@@ -26,6 +27,8 @@
 #define EPR_KEY_PID_START   "EPR_PID_START" /* added by epr start: its start time, in ticks */
 #define EPR_KEY_LOG         "EPR_LOG"     /* added by epr start */
 #define EPR_KEY_TMPDIR      "EPR_TMPDIR"  /* added by epr start: its private directory */
+#define EPR_KEY_SUPERVISOR_PID   "EPR_SUPERVISOR_PID"   /* the launch's supervisor */
+#define EPR_KEY_SUPERVISOR_START "EPR_SUPERVISOR_START" /* its start time, in ticks */
 
 #define EPR_MAX_SENTINELS 64   /* items in EPR_PORTS */
 #define EPR_MAX_EXPORTS   256  /* ports in one env file; more are not recorded */

@@ -74,29 +74,17 @@ int command_exec_status(int err);
  * (statically linked, or run setuid/setgid); never fails. */
 void elf_check_warn(const char *path, const char *name);
 
-/* proc_group.c: process groups, where a zombie counts as gone (PID 1 may not reap). */
-/* True while some process that is not a zombie has process group pgid. */
-bool proc_group_alive(pid_t pgid);
-/* When pid started, in clock ticks since boot (/proc/PID/stat field 22); 0 if unknown.
- * A pid with another start time than recorded is a reused pid. */
+/* proc_info.c: when pid started, in clock ticks since boot (/proc/PID/stat field 22); 0 if
+ * unknown. A pid with another start time than recorded is a reused pid. */
 unsigned long long proc_start_time(pid_t pid);
-/* The process group of pid, or -1 if pid is gone or a zombie. */
-pid_t proc_pgrp(pid_t pid);
-/* Sends SIGTERM to group pgid, then SIGKILL after grace seconds, waiting (bounded) until
- * the group is gone. child, if > 0, is our own child in it and is reaped on the way;
- * its wait status goes to *status if status is not NULL. 0 once gone, else -1. */
-int proc_group_stop(pid_t pgid, double grace, pid_t child, int *status);
+/* True while pid runs with that start time and is not a zombie. */
+bool proc_running(pid_t pid, unsigned long long start);
 
 /* private_dir.c: the directory that epr start makes when not given -e: a malloc'd
  * "$TMPDIR/epr.XXXXXX" (exits 1 on failure), and its removal with the files in it; a
  * directory not named so is refused (EPERM). 0, or -1 with errno set. */
 char *private_dir_create(void);
 int private_dir_remove(const char *dir);
-
-/* server_ready.c: 1 when the env file names every sentinel in specs (with none: some
- * port) and each port in its EPR_PORTS takes a TCP connect on 127.0.0.1 or ::1; 0 if not
- * yet, with the reason in why; -1 (errno set) if the env file cannot be read. */
-int server_ready(const char *env_file, const struct port_specs *specs, char *why, size_t cap);
 
 /* log_tail.c: copies the last lines of the file at path to stderr, indented, under the
  * heading "the end of LABEL:"; an empty or unreadable file shows nothing. */

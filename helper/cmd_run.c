@@ -1,5 +1,6 @@
-/* epr run: exec CMD with libepr.so preloaded, in this very process (no fork), as
- * proxychains4 and faketime do; CMD's exit status is then epr's. */
+/* epr run: run CMD with libepr.so preloaded, as a supervised launch in the foreground:
+ * epr stays as CMD's supervisor until the last process of its tree is gone, and exits
+ * with CMD's status. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "epr_env.h"
+#include "launch.h"
 
 static void usage(void)
 {
@@ -34,7 +37,9 @@ int cmd_run(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct launch l;
-	char *shim, *path;
+	static struct launch_state s;
+	const char *inherited;
+	char *shim;
 	int opt, err;
 
 	while ((opt = getopt_long(argc, argv, "+:p:e:vh", options, NULL)) != -1) {
@@ -50,15 +55,32 @@ int cmd_run(int argc, char *argv[])
 	}
 	if (optind >= argc)
 		cli_usage_error("no CMD to run");
+	/* Without -p or -e, what the environment says, as the bare shim would read it. */
+	inherited = getenv(EPR_ENV_PORTS);
+	if (!l.specs.n && inherited && *inherited) {
+		char why[160];
+
+		if (port_specs_parse(&l.specs, inherited, why, sizeof why) != 0)
+			cli_usage_error("%s: %s", EPR_ENV_PORTS, why);
+	}
+	inherited = getenv(EPR_ENV_ENV_FILE);
+	if (!l.env_file && inherited && *inherited)
+		l.env_file = launch_absolute_path(inherited);
 	shim = shim_path_find();
-	path = command_path_resolve(argv[optind]);
-	if (path)
-		elf_check_warn(path, argv[optind]);
-	free(path);
+	s.options = &l;
+	s.foreground = true;
+	s.ready_fd = -1;
+	s.name = argv[optind];
+	s.argv = argv + optind;
+	s.path = command_path_resolve(s.name);
+	if (!s.path) {
+		err = errno;
+		free(shim);
+		cli_warn("%s: %s", s.name, strerror(err));
+		return command_exec_status(err);
+	}
+	elf_check_warn(s.path, s.name);
 	launch_env_apply(&l, shim, true);
 	free(shim);
-	execvp(argv[optind], argv + optind);
-	err = errno;
-	cli_warn("%s: %s", argv[optind], strerror(err));
-	return command_exec_status(err);
+	return supervisor_run(&s);
 }

@@ -39,11 +39,17 @@ export -f show_env
 	[ "$status" -eq 0 ]
 }
 
-@test "CMD replaces epr in the same process (no fork)" {
-	run bash -c 'echo $$; exec "$EPR_BIN" run -- sh -c "echo \$\$"'
+@test "epr stays as CMD's supervisor: CMD is its child, and a daemon of CMD's is waited for" {
+	run bash -c 'echo $$; exec "$EPR_BIN" run -- sh -c "echo \$PPID"'
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 2 ]
 	[ "${lines[0]}" = "${lines[1]}" ]
+	# CMD exits 5 at once, its setsid'd grandchild lives on for a while: epr waits for both
+	start=$(date +%s%N)
+	run "$EPR_BIN" run -- sh -c 'setsid sh -c "sleep 1; echo late >$0" "$0" & exit 5' "$OUT"
+	[ "$status" -eq 5 ]
+	[ "$(cat "$OUT")" = late ]
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -ge 900 ]
 }
 
 @test "libepr.so goes first in LD_PRELOAD, after which what was there stays" {

@@ -78,7 +78,7 @@ no_private_dirs() {
 	[ "$status" -eq 0 ]
 	eval "$output"
 	[ "$(cut -d= -f1 <<<"$output" | tr '\n' ' ')" = \
-		"EPR_PORT EPR_PORT_8000 EPR_PORTS EPR_PID EPR_ENV_FILE EPR_LOG EPR_TMPDIR " ]
+		"EPR_PORT EPR_PORT_8000 EPR_PORTS EPR_PID EPR_SUPERVISOR_PID EPR_ENV_FILE EPR_LOG EPR_TMPDIR " ]
 	"$EPR_BIN" stop "$EPR_ENV_FILE"
 }
 
@@ -206,14 +206,24 @@ no_private_dirs() {
 	no_private_dirs
 }
 
-@test "stop on a server already gone: exit 0 with a note while its env file is there" {
+@test "stop on a server that died on its own: exit 0 with a note; a second stop finds no file" {
 	run "$EPR_BIN" start -e "$BATS_TEST_TMPDIR/server.env" -- python3 -m http.server 0 --bind 127.0.0.1
 	[ "$status" -eq 0 ]
 	eval "$output"
-	"$EPR_BIN" stop "$EPR_ENV_FILE"
+	kill -KILL "$EPR_PID"
+	# the supervisor goes once its tree is gone, leaving the env file and the log
+	for ((i = 0; i < 100; i++)); do pid_gone "$EPR_SUPERVISOR_PID" && break; sleep 0.05; done
+	pid_gone "$EPR_SUPERVISOR_PID"
 	run "$EPR_BIN" stop "$EPR_ENV_FILE"
 	[ "$status" -eq 0 ]
 	[[ $output == "epr: note: "*"already gone"* ]]
+	# a stop removes what start made: the env file is gone now
+	"$EPR_BIN" start -e "$BATS_TEST_TMPDIR/server.env" -- python3 -m http.server 0 --bind 127.0.0.1
+	"$EPR_BIN" stop "$BATS_TEST_TMPDIR/server.env"
+	[ ! -e "$BATS_TEST_TMPDIR/server.env" ]
+	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/server.env"
+	[ "$status" -eq 1 ]
+	[[ $output == *"No such file or directory"* ]]
 }
 
 @test "stop with nothing to find: exit 1" {
@@ -230,27 +240,32 @@ no_private_dirs() {
 	[ "$status" -eq 1 ]
 }
 
-@test "stop refuses a recorded pid that now leads some other process group" {
-	touch "$BATS_TEST_TMPDIR/other.env"
-	EPR_ENV_FILE=$BATS_TEST_TMPDIR/other.env setsid sleep 30 &
+@test "stop never signals a pid that epr did not start: a session leader, a reused pid" {
+	setsid sleep 30 &
 	leader=$!
 	for ((i = 0; i < 50; i++)); do
 		[ "$(ps -o pgid= -p "$leader" | tr -d ' ')" = "$leader" ] && break
 		sleep 0.1
 	done
-	# recorded with another start time: the pid was reused
-	printf 'EPR_PID=%s\nEPR_PID_START=1\n' "$leader" >"$BATS_TEST_TMPDIR/reused.env"
-	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/reused.env"
-	pid_running "$leader"
+	# a stale pid that now leads some session
+	run "$EPR_BIN" stop "$leader"
 	[ "$status" -eq 1 ]
-	[[ $output == *"was not started with this env file"* ]]
-	# recorded without one (an older file): its environment names another env file
+	[[ $output == "epr: $leader: not a running launch of epr's"* ]]
+	pid_running "$leader"
+	# an env file whose supervisor pid was reused: recorded with another start time
+	printf 'EPR_PID=%s\nEPR_PID_START=1\nEPR_SUPERVISOR_PID=%s\nEPR_SUPERVISOR_START=1\n' \
+		"$leader" "$leader" >"$BATS_TEST_TMPDIR/reused.env"
+	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/reused.env"
+	[ "$status" -eq 0 ]
+	[[ $output == *"already gone"* ]]
+	pid_running "$leader"
+	# a file that no launch wrote
 	printf 'EPR_PID=%s\n' "$leader" >"$BATS_TEST_TMPDIR/reused.env"
 	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/reused.env"
+	[ "$status" -eq 1 ]
+	[[ $output == *"was it written by epr start?"* ]]
 	pid_running "$leader"
 	kill "$leader"
-	[ "$status" -eq 1 ]
-	[[ $output == *"was not started with this env file"* ]]
 }
 
 @test "stop ENVFILE stops a server that rewrote its environment with its process title" {

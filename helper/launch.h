@@ -1,0 +1,112 @@
+/* One launch of epr run or epr start, owned by its supervisor: the process tree, the port
+ * map, the env file, readiness and stop. The shim and the seccomp notifier both feed it
+ * through launch_bind() and launch_listened(), which apply the common policy. */
+#ifndef EPR_LAUNCH_H
+#define EPR_LAUNCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "cli.h"
+#include "policy.h"
+#include "port_map.h"
+
+#define LAUNCH_MAX_EXPORTS EPR_MAX_EXPORTS
+
+struct launch_export {
+	uint16_t port, sentinel; /* sentinel 0: a port-0 bind */
+	unsigned long long inode; /* the listening socket, to tell when it is closed */
+};
+
+enum launch_phase { LAUNCH_STARTING, LAUNCH_READY, LAUNCH_STOPPING };
+
+struct launch_state {
+	/* set up by the command */
+	const struct launch *options; /* -p, -e, --no-zero, -v */
+	bool foreground;              /* epr run: no readiness, the exit status is CMD's */
+	const char *name;             /* CMD as given */
+	char *path;                   /* CMD as found */
+	char **argv;
+	const char *log;              /* epr start: CMD's stdout and stderr */
+	const char *tmpdir;           /* epr start without -e: the private directory */
+	double timeout;               /* epr start -t */
+	int ready_fd;                 /* epr start: told 'R' once ready; -1: none */
+
+	/* owned by the supervisor */
+	struct policy policy;
+	struct port_map map;
+	struct launch_export exports[LAUNCH_MAX_EXPORTS];
+	size_t n_exports;
+	enum launch_phase phase;
+	pid_t main_pid;               /* CMD */
+	int main_status;              /* its wait status, once reaped */
+	bool main_reaped;
+	char socket_name[EPR_SUPERVISOR_NAME_MAX + 1];
+	char why[256];                /* why it is not ready yet */
+};
+
+/* launch_ports.c: the launch's ports. */
+void launch_ports_init(struct launch_state *l);
+/* The policy applied to bind(fd, addr, len) on the supervisor's copy of a target's socket:
+ * 0 bound, POLICY_PASS to let the target bind as asked, or a positive errno. *port is the
+ * port bound. A repeated bind of a socket already bound to a port of ours is success (a
+ * restarted system call). */
+int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
+		unsigned *port);
+/* fd (the supervisor's copy) now listens: exported when its port is one the launch handed
+ * out. 0, or a positive errno when the env file cannot be written. */
+int launch_listened(struct launch_state *l, int fd);
+/* Drops exports whose socket no longer listens, rewriting the env file if that changed. */
+void launch_prune(struct launch_state *l);
+/* Whether every sentinel asked for (or, with none, some port) is exported and listening;
+ * if not, why says what is missing. */
+bool launch_ready(struct launch_state *l);
+/* Writes the env file from the launch state. 0 or -1 with errno. */
+int launch_write_env(struct launch_state *l);
+
+/* launch_tree.c: the process tree under the supervisor, a child subreaper. */
+int tree_become_subreaper(void);
+/* Signals every process of the tree (a walk of /proc/PID/task/TID/children from here). */
+void tree_signal(int sig);
+/* Reaps every child that has exited; the main one's status goes into l. True when no child
+ * is left. */
+bool tree_reap(struct launch_state *l);
+/* Whether pid belongs to the tree: its parent chain reaches the supervisor. */
+bool tree_contains(pid_t pid);
+/* Writes "pid:start" items of the tree, comma-separated, into out. */
+void tree_snapshot(char *out, size_t cap);
+
+/* launch_channel.c: the abstract socket the shim talks to. */
+/* Creates it, naming it in l->socket_name. The listening fd, or -1 with errno. */
+int channel_open(struct launch_state *l);
+/* Accepts and answers one request; false when none was waiting. */
+bool channel_serve(struct launch_state *l, int listener);
+
+/* listeners.c: which sockets listen, from the kernel's sock_diag. */
+/* Fills inodes with those of every listening TCP socket in this network namespace; their
+ * count, or -1 with errno. */
+int listeners_inodes(unsigned long long *inodes, size_t cap);
+
+/* launch_registry.c: the caller's live launches, one file each in a directory of the user's. */
+struct launch_entry {
+	pid_t supervisor, main;
+	unsigned long long supervisor_start, main_start;
+	char env_file[4096];
+	char tree[1024]; /* the tree snapshot, for a stop after the supervisor died */
+};
+/* The registry directory, created 0700 if missing; exits 1 if it is not the caller's. */
+const char *registry_dir(void);
+int registry_write(const struct launch_entry *e);
+void registry_remove(pid_t supervisor);
+/* Reads the entry of supervisor; 0, or -1 (errno ENOENT) if none. */
+int registry_read(pid_t supervisor, struct launch_entry *e);
+/* Calls each for every entry; stops early when it returns non-zero. */
+int registry_each(int (*each)(const struct launch_entry *e, void *arg), void *arg);
+
+/* supervisor.c: runs the launch until its tree is gone; returns the exit status. For epr
+ * start it runs in the background after telling ready_fd. */
+int supervisor_run(struct launch_state *l);
+
+#endif

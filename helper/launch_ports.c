@@ -1,0 +1,255 @@
+/* The launch's ports: one map for every process of the tree, the exports in the order they
+ * began listening, and the env file written from them by the supervisor alone, so that a
+ * server that drops privileges, chroots or closes its descriptors still exports. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "envfile.h"
+#include "epr_env.h"
+#include "launch.h"
+
+static void note(const struct policy_note *n)
+{
+	char host[64] = "";
+
+	if (n->asked) {
+		const struct sockaddr *sa = (const struct sockaddr *)&n->asked->sa;
+		unsigned port = 0;
+
+		if (sa->sa_family == AF_INET6) {
+			char a[48];
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, a, sizeof a);
+			port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+			snprintf(host, sizeof host, "[%s]:%u", a, port);
+		} else {
+			char a[16];
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof a);
+			port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+			snprintf(host, sizeof host, "%s:%u", a, port);
+		}
+	}
+	switch (n->event) {
+	case POLICY_REWRITTEN:
+		break; /* the shim logs its own debug line; the seccomp path logs in supervisor.c */
+	case POLICY_RETRY:
+		cli_warn("bind %s: port %u was taken first; reserving another", host, n->port);
+		break;
+	case POLICY_FAILED:
+		cli_warn("bind %s: %s: %s", host, n->what, strerror(n->err));
+		break;
+	case POLICY_BAD_CONFIG:
+		cli_warn("%s", n->what);
+		break;
+	}
+}
+
+void launch_ports_init(struct launch_state *l)
+{
+	memset(&l->map, 0, sizeof l->map);
+	l->n_exports = 0;
+	l->policy = (struct policy){
+		.specs = &l->options->specs,
+		.zero = !l->options->no_zero,
+		.note = note,
+	};
+}
+
+static int bound_port(int fd, int *family)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	*family = ss.ss_family;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
+		unsigned *port)
+{
+	int family, bound = bound_port(fd, &family), rc;
+	uint16_t sentinel;
+
+	*port = 0;
+	/* A bind interrupted after we made it, then restarted: it is done already. */
+	if (bound > 0 && policy_candidate(&l->policy, addr, len) &&
+	    port_map_find(&l->map, (uint16_t)bound, &sentinel)) {
+		*port = (unsigned)bound;
+		return 0;
+	}
+	rc = policy_bind(&l->policy, &l->map, fd, addr, len);
+	if (rc == POLICY_PASS)
+		return POLICY_PASS;
+	if (rc < 0)
+		return errno ? errno : EINVAL;
+	*port = (unsigned)bound_port(fd, &family);
+	return 0;
+}
+
+static unsigned long long socket_inode(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+
+static bool exported(const struct launch_state *l, unsigned long long inode)
+{
+	for (size_t i = 0; i < l->n_exports; i++)
+		if (l->exports[i].inode == inode)
+			return true;
+	return false;
+}
+
+int launch_listened(struct launch_state *l, int fd)
+{
+	int family, port = bound_port(fd, &family), listening = 0;
+	socklen_t len = sizeof listening;
+	uint16_t sentinel;
+	struct launch_export *e;
+
+	if (port <= 0 || !port_map_find(&l->map, (uint16_t)port, &sentinel))
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+		return 0;
+	if (exported(l, socket_inode(fd)))
+		return 0;
+	if (l->n_exports == LAUNCH_MAX_EXPORTS) {
+		cli_warn("warning: %d ports are exported already; port %d is not recorded",
+			 LAUNCH_MAX_EXPORTS, port);
+		return 0;
+	}
+	e = &l->exports[l->n_exports++];
+	e->port = (uint16_t)port;
+	e->sentinel = sentinel;
+	e->inode = socket_inode(fd);
+	port_map_set_exported(&l->map, (uint16_t)port);
+	return launch_write_env(l) == 0 ? 0 : errno;
+}
+
+static bool listening_inode(const unsigned long long *inodes, int n, unsigned long long inode)
+{
+	for (int i = 0; i < n; i++)
+		if (inodes[i] == inode)
+			return true;
+	return false;
+}
+
+void launch_prune(struct launch_state *l)
+{
+	static unsigned long long inodes[4096];
+	int n = listeners_inodes(inodes, sizeof inodes / sizeof inodes[0]);
+	size_t kept = 0;
+
+	if (n < 0)
+		return; /* no sock_diag: keep what we have rather than guess */
+	for (size_t i = 0; i < l->n_exports; i++)
+		if (listening_inode(inodes, n, l->exports[i].inode))
+			l->exports[kept++] = l->exports[i];
+	if (kept == l->n_exports)
+		return;
+	l->n_exports = kept;
+	if (launch_write_env(l) != 0)
+		cli_warn("writing %s: %s", l->options->env_file, strerror(errno));
+}
+
+/* The first export of sentinel (0: of any port), or NULL. */
+static const struct launch_export *export_of(const struct launch_state *l, uint16_t sentinel,
+					     bool any)
+{
+	for (size_t i = 0; i < l->n_exports; i++)
+		if (any || l->exports[i].sentinel == sentinel)
+			return &l->exports[i];
+	return NULL;
+}
+
+bool launch_ready(struct launch_state *l)
+{
+	const struct port_specs *specs = &l->options->specs;
+
+	for (size_t i = 0; i < specs->n; i++) {
+		if (!export_of(l, specs->item[i].sentinel, false)) {
+			snprintf(l->why, sizeof l->why, "port %u is not listening yet",
+				 specs->item[i].sentinel);
+			return false;
+		}
+	}
+	if (!specs->n && !export_of(l, 0, true)) {
+		snprintf(l->why, sizeof l->why, "no port is listening yet");
+		return false;
+	}
+	return true;
+}
+
+static int set_number(struct envfile *ef, const char *key, unsigned long long n)
+{
+	char value[24];
+
+	snprintf(value, sizeof value, "%llu", n);
+	return envfile_set(ef, key, value);
+}
+
+/* EPR_PORT (the first sentinel's port with -p, else the first listening), EPR_PORT_<S> and
+ * the list, then what epr start adds. Written whole: the supervisor is the only writer. */
+static int fill(struct envfile *ef, void *arg)
+{
+	const struct launch_state *l = arg;
+	const struct port_specs *specs = &l->options->specs;
+	const struct launch_export *first = NULL;
+	char list[LAUNCH_MAX_EXPORTS * 6 + 1] = "", key[32];
+	size_t used = 0;
+
+	envfile_init(ef);
+	for (size_t i = 0; i < specs->n && !first; i++)
+		first = export_of(l, specs->item[i].sentinel, false);
+	if (!first)
+		first = export_of(l, 0, true);
+	if (first && set_number(ef, EPR_KEY_PORT, first->port) != 0)
+		return -1;
+	for (size_t i = 0; i < specs->n; i++) {
+		const struct launch_export *e = export_of(l, specs->item[i].sentinel, false);
+
+		snprintf(key, sizeof key, EPR_KEY_PORT_PREFIX "%u", specs->item[i].sentinel);
+		if (e && set_number(ef, key, e->port) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < l->n_exports; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen = seen || l->exports[j].port == l->exports[i].port;
+		if (!seen)
+			used += (size_t)snprintf(list + used, sizeof list - used, "%s%u", used ? "," : "",
+						 l->exports[i].port);
+	}
+	if (used && envfile_set(ef, EPR_KEY_PORTS, list) != 0)
+		return -1;
+	if (l->main_pid > 0 && (set_number(ef, EPR_KEY_PID, (unsigned long long)l->main_pid) != 0 ||
+				set_number(ef, EPR_KEY_PID_START, proc_start_time(l->main_pid)) != 0))
+		return -1;
+	if (set_number(ef, EPR_KEY_SUPERVISOR_PID, (unsigned long long)getpid()) != 0 ||
+	    set_number(ef, EPR_KEY_SUPERVISOR_START, proc_start_time(getpid())) != 0)
+		return -1;
+	if (l->log && envfile_set(ef, EPR_KEY_LOG, l->log) != 0)
+		return -1;
+	if (l->tmpdir && envfile_set(ef, EPR_KEY_TMPDIR, l->tmpdir) != 0)
+		return -1;
+	return 0;
+}
+
+int launch_write_env(struct launch_state *l)
+{
+	if (!l->options->env_file)
+		return 0;
+	return envfile_update(l->options->env_file, fill, l);
+}

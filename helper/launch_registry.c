@@ -1,0 +1,152 @@
+/* The caller's live launches: one small env-format file per supervisor in a directory only
+ * the caller can write, so that epr stop PID acts on launches of epr's alone, and a stop
+ * still finds a tree whose supervisor was killed. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "envfile.h"
+#include "epr_env.h"
+#include "launch.h"
+
+#define KEY_FILE "EPR_FILE"
+#define KEY_TREE "EPR_TREE_PIDS"
+
+static char dir[4096];
+
+/* The directory must be ours and closed to others: its files decide what epr stop kills. */
+static void check_dir(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		cli_fail("%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077))
+		cli_fail("%s: not a directory of yours closed to others (mode 0700); "
+			 "remove it or set " EPR_ENV_RUNTIME_DIR, path);
+}
+
+const char *registry_dir(void)
+{
+	const char *base = getenv(EPR_ENV_RUNTIME_DIR), *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (dir[0])
+		return dir;
+	if (base && *base)
+		snprintf(dir, sizeof dir, "%s", base);
+	else if (xdg && *xdg && access(xdg, W_OK) == 0)
+		snprintf(dir, sizeof dir, "%s/epr", xdg);
+	else
+		snprintf(dir, sizeof dir, "/tmp/epr-%u", (unsigned)getuid());
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		cli_fail("%s: %s", dir, strerror(errno));
+	check_dir(dir);
+	return dir;
+}
+
+static void entry_path(pid_t supervisor, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%d.launch", registry_dir(), (int)supervisor);
+}
+
+static int fill(struct envfile *ef, void *arg)
+{
+	const struct launch_entry *e = arg;
+	char n[24];
+
+	envfile_init(ef);
+#define NUM(key, value)                                                   \
+	snprintf(n, sizeof n, "%llu", (unsigned long long)(value));       \
+	if (envfile_set(ef, key, n) != 0)                                  \
+		return -1;
+	NUM(EPR_KEY_SUPERVISOR_PID, e->supervisor)
+	NUM(EPR_KEY_SUPERVISOR_START, e->supervisor_start)
+	NUM(EPR_KEY_PID, e->main)
+	NUM(EPR_KEY_PID_START, e->main_start)
+#undef NUM
+	if (e->env_file[0] && envfile_set(ef, KEY_FILE, e->env_file) != 0)
+		return -1;
+	if (e->tree[0] && envfile_set(ef, KEY_TREE, e->tree) != 0)
+		return -1;
+	return 0;
+}
+
+int registry_write(const struct launch_entry *e)
+{
+	char path[4200];
+
+	entry_path(e->supervisor, path, sizeof path);
+	return envfile_update(path, fill, (void *)e);
+}
+
+void registry_remove(pid_t supervisor)
+{
+	char path[4200];
+
+	entry_path(supervisor, path, sizeof path);
+	unlink(path);
+}
+
+static unsigned long long number(const struct envfile *ef, const char *key)
+{
+	char value[24];
+
+	return envfile_get(ef, key, value, sizeof value) > 0 ? strtoull(value, NULL, 10) : 0;
+}
+
+static int read_path(const char *path, struct launch_entry *e)
+{
+	static struct envfile ef;
+
+	if (envfile_read(path, &ef) != 0)
+		return -1;
+	if (ef.len == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	memset(e, 0, sizeof *e);
+	e->supervisor = (pid_t)number(&ef, EPR_KEY_SUPERVISOR_PID);
+	e->supervisor_start = number(&ef, EPR_KEY_SUPERVISOR_START);
+	e->main = (pid_t)number(&ef, EPR_KEY_PID);
+	e->main_start = number(&ef, EPR_KEY_PID_START);
+	if (envfile_get(&ef, KEY_FILE, e->env_file, sizeof e->env_file) < 0)
+		e->env_file[0] = '\0';
+	if (envfile_get(&ef, KEY_TREE, e->tree, sizeof e->tree) < 0)
+		e->tree[0] = '\0';
+	return 0;
+}
+
+int registry_read(pid_t supervisor, struct launch_entry *e)
+{
+	char path[4200];
+
+	entry_path(supervisor, path, sizeof path);
+	return read_path(path, e);
+}
+
+int registry_each(int (*each)(const struct launch_entry *e, void *arg), void *arg)
+{
+	DIR *d = opendir(registry_dir());
+	struct dirent *ent;
+	int rc = 0;
+
+	if (!d)
+		return 0;
+	while (rc == 0 && (ent = readdir(d))) {
+		struct launch_entry e;
+		char path[4400];
+		size_t len = strlen(ent->d_name);
+
+		if (len < 8 || strcmp(ent->d_name + len - 7, ".launch") != 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", registry_dir(), ent->d_name);
+		if (read_path(path, &e) == 0)
+			rc = each(&e, arg);
+	}
+	closedir(d);
+	return rc;
+}

@@ -1,0 +1,404 @@
+/* The supervisor: one small process per launch that owns it while it lives. It spawns CMD,
+ * answers the shim's binds and listens, tells epr start when the launch is ready, and stops
+ * the whole tree. Single-threaded and event-driven: poll() on a signalfd, the shim's socket
+ * and a timerfd; no sleep loops. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <linux/close_range.h>
+#include <unistd.h>
+
+#include "epr_env.h"
+#include "launch.h"
+
+#define FAIL_GRACE 3.0      /* SIGTERM to SIGKILL when a start fails */
+#define STOP_GRACE 10.0     /* ... when stopped by a plain SIGTERM */
+#define KILL_WAIT 5.0       /* after SIGKILL, for the kernel to tear the tree down */
+#define LOG_TAIL_LINES 20
+
+/* Signals the supervisor takes through its signalfd. The server gets none of this: its
+ * mask and dispositions are reset before exec. */
+static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+static int sigfd = -1, timer = -1, channel = -1;
+
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
+		sigaddset(&set, handled[i]);
+	/* An inherited SIGCHLD=SIG_IGN would reap children behind our back. */
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0)
+		cli_fail("signalfd: %s", strerror(errno));
+}
+
+static void arm(double seconds)
+{
+	struct itimerspec when = { { 0, 0 }, { 0, 0 } };
+
+	if (seconds > 0) {
+		when.it_value.tv_sec = (time_t)seconds;
+		when.it_value.tv_nsec = (long)((seconds - floor(seconds)) * 1e9);
+		if (!when.it_value.tv_sec && !when.it_value.tv_nsec)
+			when.it_value.tv_nsec = 1;
+	}
+	timerfd_settime(timer, 0, &when, NULL);
+}
+
+/* In the child: what the server must not inherit from epr, then exec. */
+static _Noreturn void exec_child(const struct launch_state *l, int report)
+{
+	sigset_t none;
+	int err, null_fd, log_fd;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* A foreground server dies with a killed supervisor; a daemon that forked away does
+	 * not, and epr stop finds it through the registry's tree snapshot. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (!l->foreground) {
+		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		log_fd = open(l->log, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		if (setsid() < 0 || null_fd < 0 || log_fd < 0 || dup2(null_fd, 0) < 0 ||
+		    dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) {
+			err = errno;
+			goto fail;
+		}
+		/* A server that kept its caller's pipes open would hang whoever reads them. */
+		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	}
+	execv(l->path, l->argv);
+	err = errno;
+fail:
+	if (write(report, &err, sizeof err) < 0)
+		_exit(EXIT_CANNOT_EXEC);
+	_exit(command_exec_status(err));
+}
+
+/* Forks and execs CMD: 0 once it runs, else exec's errno. */
+static int spawn(struct launch_state *l)
+{
+	int report[2], err = 0;
+	ssize_t n;
+
+	if (pipe2(report, O_CLOEXEC) != 0)
+		return errno;
+	l->main_pid = fork();
+	if (l->main_pid < 0)
+		return errno;
+	if (l->main_pid == 0)
+		exec_child(l, report[1]);
+	close(report[1]);
+	do
+		n = read(report[0], &err, sizeof err);
+	while (n < 0 && errno == EINTR);
+	close(report[0]);
+	if (n != (ssize_t)sizeof err)
+		return 0;
+	waitpid(l->main_pid, NULL, 0);
+	l->main_reaped = true;
+	return err;
+}
+
+static void register_launch(const struct launch_state *l)
+{
+	struct launch_entry e = {
+		.supervisor = getpid(),
+		.supervisor_start = proc_start_time(getpid()),
+		.main = l->main_pid,
+		.main_start = l->main_reaped ? 0 : proc_start_time(l->main_pid),
+	};
+
+	if (l->options->env_file)
+		snprintf(e.env_file, sizeof e.env_file, "%s", l->options->env_file);
+	tree_snapshot(e.tree, sizeof e.tree);
+	if (registry_write(&e) != 0)
+		cli_warn("recording the launch in %s: %s", registry_dir(), strerror(errno));
+}
+
+/* "exited with status 3" or "was killed by signal SIGSEGV", for messages. */
+static void describe_status(int status, char *out, size_t cap)
+{
+	if (WIFSIGNALED(status)) {
+		const char *abbrev = sigabbrev_np(WTERMSIG(status));
+
+		if (abbrev)
+			snprintf(out, cap, "was killed by signal SIG%s", abbrev);
+		else
+			snprintf(out, cap, "was killed by signal %d", WTERMSIG(status));
+	} else {
+		snprintf(out, cap, "exited with status %d", WEXITSTATUS(status));
+	}
+}
+
+static void drain_signals(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+		;
+}
+
+/* SIGTERM to the whole tree, SIGKILL after grace, until no process is left. 0, or -1 if
+ * some process outlived SIGKILL by KILL_WAIT. */
+static int stop_tree(struct launch_state *l, double grace)
+{
+	double deadline = now_seconds() + grace;
+	bool killed = false;
+
+	l->phase = LAUNCH_STOPPING;
+	tree_signal(SIGTERM);
+	for (;;) {
+		struct pollfd p = { sigfd, POLLIN, 0 };
+		double left;
+
+		if (tree_reap(l))
+			return 0;
+		left = deadline - now_seconds();
+		if (left <= 0) {
+			if (killed)
+				return -1;
+			killed = true;
+			tree_signal(SIGKILL);
+			deadline = now_seconds() + KILL_WAIT;
+			continue;
+		}
+		poll(&p, 1, (int)ceil(left * 1000));
+		drain_signals();
+		if (killed) /* what forked in between is killed too */
+			tree_signal(SIGKILL);
+	}
+}
+
+/* What start made: the private directory, or the env file given with -e. */
+static void remove_files(const struct launch_state *l, bool keep_log)
+{
+	struct stat st;
+
+	if (l->tmpdir) {
+		if (private_dir_remove(l->tmpdir) != 0)
+			cli_warn("removing %s: %s", l->tmpdir, strerror(errno));
+		return;
+	}
+	if (l->options->env_file)
+		unlink(l->options->env_file);
+	if (l->log && (!keep_log || (stat(l->log, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)))
+		unlink(l->log);
+}
+
+/* A start that failed: say why, stop what runs, show the log, remove what start made. */
+static int fail_start(struct launch_state *l, const char *fmt, const char *detail)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof msg, fmt, l->name, detail);
+	cli_warn("%s", msg);
+	if (stop_tree(l, FAIL_GRACE) != 0)
+		cli_warn("some process of %s outlived SIGKILL", l->name);
+	log_tail(l->log, l->tmpdir ? "its log" : l->log, LOG_TAIL_LINES);
+	remove_files(l, true);
+	registry_remove(getpid());
+	return EXIT_FAILURE;
+}
+
+/* Ready: the env file is whole, epr start hears of it, and the supervisor's own output
+ * moves to the log so that it holds none of its caller's pipes. */
+static int become_ready(struct launch_state *l)
+{
+	int null_fd, log_fd;
+
+	launch_prune(l);
+	if (!launch_ready(l))
+		return 0;
+	if (launch_write_env(l) != 0) {
+		char err[128];
+		snprintf(err, sizeof err, "%s", strerror(errno));
+		return fail_start(l, "%s: cannot write the env file: %s", err);
+	}
+	l->phase = LAUNCH_READY;
+	register_launch(l);
+	arm(0);
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	log_fd = open(l->log, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (null_fd >= 0 && log_fd >= 0) {
+		dup2(null_fd, 0);
+		dup2(null_fd, 1);
+		dup2(log_fd, 2);
+	}
+	if (null_fd >= 0)
+		close(null_fd);
+	if (log_fd >= 0)
+		close(log_fd);
+	if (write(l->ready_fd, "R", 1) != 1)
+		return stop_tree(l, FAIL_GRACE), remove_files(l, false), registry_remove(getpid()),
+		       EXIT_FAILURE;
+	close(l->ready_fd);
+	l->ready_fd = -1;
+	return 0;
+}
+
+/* The end of a launch whose tree is gone; the status for epr run. */
+static int finish(struct launch_state *l)
+{
+	int status = l->main_status;
+
+	registry_remove(getpid());
+	if (!l->foreground)
+		return EXIT_SUCCESS;
+	if (WIFSIGNALED(status)) {
+		signal(WTERMSIG(status), SIG_DFL);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, WTERMSIG(status));
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return WEXITSTATUS(status);
+}
+
+/* A stop asked for: epr stop queues SIGTERM with the grace in milliseconds. */
+static int stop_launch(struct launch_state *l, const struct signalfd_siginfo *si)
+{
+	double grace = si->ssi_code == SI_QUEUE && si->ssi_int > 0 ? si->ssi_int / 1000.0 : STOP_GRACE;
+	int rc;
+
+	if (channel >= 0) {
+		close(channel); /* binds from now on fail at once */
+		channel = -1;
+	}
+	rc = stop_tree(l, grace);
+	if (rc != 0)
+		cli_warn("some process of %s outlived SIGKILL", l->name);
+	if (!l->foreground)
+		remove_files(l, false);
+	registry_remove(getpid());
+	return rc == 0 ? (l->foreground ? finish(l) : EXIT_SUCCESS) : EXIT_FAILURE;
+}
+
+/* One signal. -1 to go on, else the supervisor's exit status. */
+static int on_signal(struct launch_state *l, const struct signalfd_siginfo *si)
+{
+	char how[64];
+	int sig = (int)si->ssi_signo;
+
+	if (sig != SIGCHLD) {
+		/* epr run forwards what was sent to it; a key on the terminal reached CMD already. */
+		if (l->foreground && !(sig == SIGTERM && si->ssi_code == SI_QUEUE)) {
+			if (si->ssi_code != SI_KERNEL)
+				tree_signal(sig);
+			return -1;
+		}
+		if (l->phase == LAUNCH_STARTING && !(sig == SIGTERM && si->ssi_code == SI_QUEUE)) {
+			cli_warn("interrupted by SIG%s while waiting for %s; stopping it",
+				 sigabbrev_np(sig), l->name);
+			stop_tree(l, FAIL_GRACE);
+			remove_files(l, true);
+			registry_remove(getpid());
+			return 128 + sig;
+		}
+		return stop_launch(l, si);
+	}
+	if (tree_reap(l)) {
+		if (l->phase == LAUNCH_STARTING && !l->foreground) {
+			describe_status(l->main_status, how, sizeof how);
+			return fail_start(l, "%s %s before listening", how);
+		}
+		return finish(l);
+	}
+	if (l->phase == LAUNCH_STARTING && !l->foreground && l->main_reaped &&
+	    !(WIFEXITED(l->main_status) && WEXITSTATUS(l->main_status) == 0)) {
+		describe_status(l->main_status, how, sizeof how);
+		return fail_start(l, "%s %s before listening", how);
+	}
+	/* A daemon's parent exited, or a worker: ports may have closed with it. */
+	launch_prune(l);
+	if (l->phase == LAUNCH_READY)
+		register_launch(l);
+	return -1;
+}
+
+static int loop(struct launch_state *l)
+{
+	for (;;) {
+		struct pollfd p[3] = {
+			{ sigfd, POLLIN, 0 },
+			{ channel, POLLIN, 0 },
+			{ timer, POLLIN, 0 },
+		};
+		struct signalfd_siginfo si;
+		int rc;
+
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
+			cli_fail("poll: %s", strerror(errno));
+		if (p[1].revents & POLLIN) {
+			while (channel_serve(l, channel))
+				;
+			if (l->phase == LAUNCH_STARTING && !l->foreground && (rc = become_ready(l)) != 0)
+				return rc;
+		}
+		if (p[2].revents & POLLIN) {
+			uint64_t expired;
+			char msg[320];
+
+			if (read(timer, &expired, sizeof expired) == (ssize_t)sizeof expired &&
+			    l->phase == LAUNCH_STARTING) {
+				launch_ready(l);
+				snprintf(msg, sizeof msg, "%%s did not listen within %g second%s (%%s); stopping it",
+					 l->timeout, l->timeout == 1 ? "" : "s");
+				return fail_start(l, msg, l->why);
+			}
+		}
+		while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+			if ((rc = on_signal(l, &si)) >= 0)
+				return rc;
+	}
+}
+
+int supervisor_run(struct launch_state *l)
+{
+	int err;
+
+	block_signals();
+	timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (timer < 0)
+		cli_fail("timerfd: %s", strerror(errno));
+	if (tree_become_subreaper() != 0)
+		cli_fail("cannot become a child subreaper: %s", strerror(errno));
+	launch_ports_init(l);
+	channel = channel_open(l);
+	if (channel < 0)
+		cli_fail("cannot open the supervisor's socket: %s", strerror(errno));
+	if (setenv(EPR_ENV_SUPERVISOR, l->socket_name, 1) != 0)
+		cli_fail("setting %s: %s", EPR_ENV_SUPERVISOR, strerror(errno));
+	err = spawn(l);
+	if (err) {
+		cli_warn("%s: %s", l->name, strerror(err));
+		if (!l->foreground)
+			remove_files(l, false);
+		return command_exec_status(err);
+	}
+	register_launch(l);
+	if (!l->foreground)
+		arm(l->timeout);
+	return loop(l);
+}
