@@ -18,6 +18,7 @@
 struct launch_export {
 	uint16_t port, sentinel; /* sentinel 0: a port-0 bind */
 	unsigned long long inode; /* the listening socket, to tell when it is closed */
+	int pidfd;                /* the process that listened, to hear when it exits; -1 */
 };
 
 enum launch_phase { LAUNCH_STARTING, LAUNCH_READY, LAUNCH_STOPPING };
@@ -55,9 +56,12 @@ void launch_ports_init(struct launch_state *l);
  * restarted system call). */
 int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
 		unsigned *port);
-/* fd (the supervisor's copy) now listens: exported when its port is one the launch handed
- * out. 0, or a positive errno when the env file cannot be written. */
-int launch_listened(struct launch_state *l, int fd);
+/* fd (the supervisor's copy) now listens in process pid: exported when its port is one the
+ * launch handed out. 0, or a positive errno when the env file cannot be written. */
+int launch_listened(struct launch_state *l, int fd, pid_t pid);
+/* The process behind export i exited (its pidfd is readable): forget the pidfd; the
+ * supervisor then prunes unless the whole launch is over. */
+void launch_export_exited(struct launch_state *l, size_t i);
 /* Drops exports whose socket no longer listens, rewriting the env file if that changed. */
 void launch_prune(struct launch_state *l);
 /* Whether every sentinel asked for (or, with none, some port) is exported and listening;

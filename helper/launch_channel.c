@@ -65,7 +65,8 @@ static int receive(int conn, struct launch_request *req, int *fd)
 	return 0;
 }
 
-static struct launch_reply answer(struct launch_state *l, const struct launch_request *req, int fd)
+static struct launch_reply answer(struct launch_state *l, const struct launch_request *req, int fd,
+				  pid_t pid)
 {
 	struct launch_reply rep = { -EINVAL, 0 };
 	int rc;
@@ -76,7 +77,7 @@ static struct launch_reply answer(struct launch_state *l, const struct launch_re
 		rep.result = rc == 0 || rc == POLICY_PASS ? rc : -rc;
 		break;
 	case LAUNCH_LISTEN:
-		rc = launch_listened(l, fd);
+		rc = launch_listened(l, fd, pid);
 		rep.result = -rc;
 		break;
 	}
@@ -102,7 +103,7 @@ bool channel_serve(struct launch_state *l, int listener)
 		return true;
 	}
 	if (receive(conn, &req, &fd) == 0) {
-		rep = answer(l, &req, fd);
+		rep = answer(l, &req, fd, peer.pid);
 		send(conn, &rep, sizeof rep, MSG_NOSIGNAL);
 	}
 	if (fd >= 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -111,7 +112,7 @@ static bool exported(const struct launch_state *l, unsigned long long inode)
 	return false;
 }
 
-int launch_listened(struct launch_state *l, int fd)
+int launch_listened(struct launch_state *l, int fd, pid_t pid)
 {
 	int family, port = bound_port(fd, &family), listening = 0;
 	socklen_t len = sizeof listening;
@@ -133,6 +134,7 @@ int launch_listened(struct launch_state *l, int fd)
 	e->port = (uint16_t)port;
 	e->sentinel = sentinel;
 	e->inode = socket_inode(fd);
+	e->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	port_map_set_exported(&l->map, (uint16_t)port);
 	return launch_write_env(l) == 0 ? 0 : errno;
 }
@@ -153,14 +155,24 @@ void launch_prune(struct launch_state *l)
 
 	if (n < 0)
 		return; /* no sock_diag: keep what we have rather than guess */
-	for (size_t i = 0; i < l->n_exports; i++)
+	for (size_t i = 0; i < l->n_exports; i++) {
 		if (listening_inode(inodes, n, l->exports[i].inode))
 			l->exports[kept++] = l->exports[i];
+		else if (l->exports[i].pidfd >= 0)
+			close(l->exports[i].pidfd);
+	}
 	if (kept == l->n_exports)
 		return;
 	l->n_exports = kept;
 	if (launch_write_env(l) != 0)
 		cli_warn("writing %s: %s", l->options->env_file, strerror(errno));
+}
+
+void launch_export_exited(struct launch_state *l, size_t i)
+{
+	/* Its socket may live on in a process it forked: then only the pidfd goes. */
+	close(l->exports[i].pidfd);
+	l->exports[i].pidfd = -1;
 }
 
 /* The first export of sentinel (0: of any port), or NULL. */

@@ -1,8 +1,10 @@
 /* epr: dispatch to a subcommand; under the name ephemeral-port-reserve, behave as
  * "epr reserve" so that the classic tool's callers need no change. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -37,6 +39,21 @@ static void usage(FILE *out)
 	      out);
 }
 
+/* With 0, 1 or 2 closed, the first file epr opened would take its place, and a server
+ * would read its log as stdin: /dev/null fills the gaps. */
+static void open_standard_fds(void)
+{
+	for (;;) {
+		int fd = open("/dev/null", O_RDWR);
+
+		if (fd < 0 || fd > 2) {
+			if (fd > 2)
+				close(fd);
+			return;
+		}
+	}
+}
+
 static const char *basename_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -48,6 +65,7 @@ int main(int argc, char *argv[])
 {
 	size_t i;
 
+	open_standard_fds();
 	if (argc > 0 && strcmp(basename_of(argv[0]), "ephemeral-port-reserve") == 0) {
 		cli_command = "ephemeral-port-reserve";
 		return cmd_reserve(argc, argv);

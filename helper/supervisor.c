@@ -295,10 +295,35 @@ static int stop_launch(struct launch_state *l, const struct signalfd_siginfo *si
 	return rc == 0 ? (l->foreground ? finish(l) : EXIT_SUCCESS) : EXIT_FAILURE;
 }
 
+/* Children exited, or a process that listened did. -1 to go on, else the
+ * supervisor's exit status. */
+static int on_children(struct launch_state *l)
+{
+	char how[64];
+
+	if (tree_reap(l)) {
+		/* The launch is over: its env file keeps what it last exported. */
+		if (l->phase == LAUNCH_STARTING && !l->foreground) {
+			describe_status(l->main_status, how, sizeof how);
+			return fail_start(l, "%s %s before listening", how);
+		}
+		return finish(l);
+	}
+	if (l->phase == LAUNCH_STARTING && !l->foreground && l->main_reaped &&
+	    !(WIFEXITED(l->main_status) && WEXITSTATUS(l->main_status) == 0)) {
+		describe_status(l->main_status, how, sizeof how);
+		return fail_start(l, "%s %s before listening", how);
+	}
+	/* A daemon's parent exited, or a worker: ports may have closed with it. */
+	launch_prune(l);
+	if (l->phase == LAUNCH_READY)
+		register_launch(l);
+	return -1;
+}
+
 /* One signal. -1 to go on, else the supervisor's exit status. */
 static int on_signal(struct launch_state *l, const struct signalfd_siginfo *si)
 {
-	char how[64];
 	int sig = (int)si->ssi_signo;
 
 	if (sig != SIGCHLD) {
@@ -318,38 +343,38 @@ static int on_signal(struct launch_state *l, const struct signalfd_siginfo *si)
 		}
 		return stop_launch(l, si);
 	}
-	if (tree_reap(l)) {
-		if (l->phase == LAUNCH_STARTING && !l->foreground) {
-			describe_status(l->main_status, how, sizeof how);
-			return fail_start(l, "%s %s before listening", how);
-		}
-		return finish(l);
-	}
-	if (l->phase == LAUNCH_STARTING && !l->foreground && l->main_reaped &&
-	    !(WIFEXITED(l->main_status) && WEXITSTATUS(l->main_status) == 0)) {
-		describe_status(l->main_status, how, sizeof how);
-		return fail_start(l, "%s %s before listening", how);
-	}
-	/* A daemon's parent exited, or a worker: ports may have closed with it. */
-	launch_prune(l);
-	if (l->phase == LAUNCH_READY)
-		register_launch(l);
-	return -1;
+	return on_children(l);
 }
 
 static int loop(struct launch_state *l)
 {
 	for (;;) {
-		struct pollfd p[3] = {
-			{ sigfd, POLLIN, 0 },
-			{ channel, POLLIN, 0 },
-			{ timer, POLLIN, 0 },
-		};
+		static struct pollfd p[3 + LAUNCH_MAX_EXPORTS];
+		static size_t which[LAUNCH_MAX_EXPORTS];
 		struct signalfd_siginfo si;
+		bool prune_due;
+		nfds_t n = 3;
 		int rc;
 
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
+		p[0] = (struct pollfd){ sigfd, POLLIN, 0 };
+		p[1] = (struct pollfd){ channel, POLLIN, 0 };
+		p[2] = (struct pollfd){ timer, POLLIN, 0 };
+		/* The processes that listen: their exit closes ports, which then go unexported. */
+		for (size_t i = 0; i < l->n_exports; i++) {
+			if (l->exports[i].pidfd < 0)
+				continue;
+			which[n - 3] = i;
+			p[n++] = (struct pollfd){ l->exports[i].pidfd, POLLIN, 0 };
+		}
+		if (poll(p, n, -1) < 0 && errno != EINTR)
 			cli_fail("poll: %s", strerror(errno));
+		prune_due = false;
+		for (nfds_t i = n; i > 3; i--) {
+			if (p[i - 1].revents) {
+				launch_export_exited(l, which[i - 4]);
+				prune_due = true;
+			}
+		}
 		if (p[1].revents & POLLIN) {
 			while (channel_serve(l, channel))
 				;
@@ -371,6 +396,8 @@ static int loop(struct launch_state *l)
 		while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
 			if ((rc = on_signal(l, &si)) >= 0)
 				return rc;
+		if (prune_due && (rc = on_children(l)) >= 0)
+			return rc;
 	}
 }
 
