@@ -262,8 +262,10 @@ int cmd_start(int argc, char *argv[])
 	prepare_files();
 	launch_env_apply(&options, shim, false);
 	free(shim);
-	/* Caught before the fork, so that no signal can leave CMD running unseen. */
+	/* Caught before the fork, so that no signal can leave CMD running unseen; an inherited
+	 * SIGCHLD=SIG_IGN would reap the supervisor before its status is read. */
 	catch_signals();
+	signal(SIGCHLD, SIG_DFL);
 	if (pipe2(ready, O_CLOEXEC) != 0)
 		cli_fail("pipe: %s", strerror(errno));
 	fflush(NULL);
