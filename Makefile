@@ -74,6 +74,8 @@ DEB_PACKAGES := build-essential make gcc clang libc6-dev bats python3 curl iprou
 	util-linux redis-server redis-tools dpkg-dev debhelper lintian mandoc man-db \
 	mariadb-server mariadb-client nginx memcached postgresql postgresql-client socat \
 	libclang-rt-14-dev valgrind cppcheck shellcheck
+# Servers that cross process edges (tests/server_daemons.bats)
+DEB_PACKAGES += mosquitto gunicorn
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)

@@ -112,16 +112,19 @@ start_all() {
 	echo "ports: ${PORTS[*]}"
 }
 
-# Appends to DIR/pids the server's process tree: its descendants, its group and its session.
+# Appends to DIR/pids the server's process tree: its supervisor's descendants (daemons that
+# left CMD's session included), CMD's group and its session.
 remember_pids() {
-	local dir=$1 root
+	local dir=$1 root sup
 	root=$(env_value "$dir/env" EPR_PID 2>/dev/null) || true
+	sup=$(env_value "$dir/env" EPR_SUPERVISOR_PID 2>/dev/null) || true
 	[ -n "$root" ] || return 0
 	# ps is our tool, not a program under test: a sanitizer run's preloaded runtime can hang it
-	LD_PRELOAD='' ps -e -o pid=,ppid=,pgid=,sid= | awk -v root="$root" '
+	LD_PRELOAD='' ps -e -o pid=,ppid=,pgid=,sid= | awk -v root="$root" -v sup="${sup:-0}" '
 		{ parent[$1] = $2; if ($3 == root || $4 == root) keep[$1] = 1 }
 		END {
 			keep[root] = 1
+			if (sup > 0) keep[sup] = 1
 			do {
 				grew = 0
 				for (p in parent)
