@@ -54,7 +54,7 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
 print(s.recv(32).decode().strip())' "$EPR_PORT"; done | sort -u | wc -l)
 [ "$pids" -eq 3 ]
 "$EPR_BIN" stop "$D/env"
-! ss -Hltn | grep -q ":$EPR_PORT "
+if ss -Hltn | grep -q ":$EPR_PORT "; then echo "port $EPR_PORT still listens"; exit 1; fi
 SH
 	D=$BATS_TEST_TMPDIR PREFORK=$PREFORK netns bash "$BATS_TEST_TMPDIR/t.sh"
 	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ]
@@ -73,7 +73,7 @@ helper=$(cat "$D/helper.port")
 curl -fsS -o /dev/null "http://127.0.0.1:$EPR_PORT/"
 # the helper's port is no longer exported: its process is gone
 [ "$EPR_PORTS" = "$EPR_PORT" ]
-! grep -q "$helper" "$D/env"
+if grep -q "$helper" "$D/env"; then echo "the helper's port $helper is still exported"; exit 1; fi
 "$EPR_BIN" stop "$D/env"
 SH
 	D=$BATS_TEST_TMPDIR LISTEN=$LISTEN netns bash "$BATS_TEST_TMPDIR/t.sh"
@@ -93,7 +93,7 @@ side=$(sed -n 's/^EPR_PORTS=//p' "$D/env" | tr , '\n' | grep -vx "$EPR_PORT")
 [ -n "$side" ]
 pkill -f "cli_listen.py 127.0.0.1 0 30"
 for i in $(seq 100); do grep -q "$side" "$D/env" || break; sleep 0.05; done
-! grep -q "$side" "$D/env"
+if grep -q "$side" "$D/env"; then echo "the closed port $side is still exported"; exit 1; fi
 grep -qx "EPR_PORT_8000=$EPR_PORT" "$D/env"
 "$EPR_BIN" stop "$D/env"
 SH
@@ -134,8 +134,8 @@ SH
 	curl -fsS -o /dev/null "http://127.0.0.1:$EPR_PORT/"
 	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/env"
 	[ "$status" -eq 0 ]
-	! alive "$daemon"
-	! listening_on "$EPR_PORT"
+	run ! alive "$daemon"
+	run ! listening_on "$EPR_PORT"
 	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ]
 }
 
@@ -210,8 +210,8 @@ os.execv(sys.argv[1], sys.argv[1:])' "$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env"
 	eval "$("$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env" -- python3 "$LISTEN" 127.0.0.1 0 300)"
 	kill -KILL "$EPR_SUPERVISOR_PID"
 	for ((i = 0; i < 100; i++)); do alive "$EPR_PID" || break; sleep 0.05; done
-	! alive "$EPR_PID"
-	! listening_on "$EPR_PORT"
+	run ! alive "$EPR_PID"
+	run ! listening_on "$EPR_PORT"
 	# stop then cleans up what is left: the registry entry and the files
 	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/env"
 	[ "$status" -eq 0 ]
@@ -229,8 +229,8 @@ os.execv(sys.argv[1], sys.argv[1:])' "$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env"
 	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/env"
 	[ "$status" -eq 0 ]
 	[[ $output == *"the supervisor of this launch is gone; stopping the 1 process it left"* ]]
-	! alive "$daemon"
-	! listening_on "$EPR_PORT"
+	run ! alive "$daemon"
+	run ! listening_on "$EPR_PORT"
 	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ]
 }
 
@@ -246,6 +246,6 @@ os.execv(sys.argv[1], sys.argv[1:])' "$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env"
 	alive "$runner"
 	kill -TERM "$runner"
 	for ((i = 0; i < 100; i++)); do alive "$runner" || break; sleep 0.05; done
-	! alive "$runner"
-	! listening_on "$port"
+	run ! alive "$runner"
+	run ! listening_on "$port"
 }
