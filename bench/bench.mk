@@ -5,7 +5,7 @@
 .PHONY: bench bench-smoke bench-progs
 
 BENCH_LIB   := bench/stats.c bench/netns.c bench/command.c
-BENCH_DRIVERS := spawn inproc collide churn timewait scale
+BENCH_DRIVERS := spawn inproc collide churn timewait scale launch
 BENCH_PLAIN := trivial serve naive_port
 BENCH_PROGS := $(addprefix $(B)/bench/,$(BENCH_DRIVERS) $(BENCH_PLAIN))
 BENCH_COMMON_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(COMMON_SRC))
@@ -23,6 +23,8 @@ $(addprefix $(B)/bench/,$(BENCH_PLAIN)): $(B)/bench/%: bench/%.c
 
 bench: all bench-progs
 	sh bench/run.sh $(B)
+	sh bench/launch.sh $(B)
 
 bench-smoke: all bench-progs
 	sh bench/run.sh --smoke $(B)
+	sh bench/launch.sh --smoke $(B)

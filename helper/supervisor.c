@@ -220,8 +220,9 @@ static int fail_start(struct launch_state *l, const char *fmt, const char *detai
 	return EXIT_FAILURE;
 }
 
-/* Ready: the env file is whole, epr start hears of it, and the supervisor's own output
- * moves to the log so that it holds none of its caller's pipes. */
+/* Ready: epr start hears of it at once (the env file is current since the last listen),
+ * and the supervisor's own output moves to the log so that it holds none of its caller's
+ * pipes. The registry is brought up to date after: it is not on the path to ready. */
 static int become_ready(struct launch_state *l)
 {
 	int null_fd, log_fd;
@@ -229,13 +230,7 @@ static int become_ready(struct launch_state *l)
 	launch_prune(l);
 	if (!launch_ready(l))
 		return 0;
-	if (launch_write_env(l) != 0) {
-		char err[128];
-		snprintf(err, sizeof err, "%s", strerror(errno));
-		return fail_start(l, "%s: cannot write the env file: %s", err);
-	}
 	l->phase = LAUNCH_READY;
-	register_launch(l);
 	arm(0);
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	log_fd = open(l->log, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
@@ -248,11 +243,16 @@ static int become_ready(struct launch_state *l)
 		close(null_fd);
 	if (log_fd >= 0)
 		close(log_fd);
-	if (write(l->ready_fd, "R", 1) != 1)
-		return stop_tree(l, FAIL_GRACE), remove_files(l, false), registry_remove(getpid()),
-		       EXIT_FAILURE;
+	if (write(l->ready_fd, "R", 1) != 1) {
+		/* epr start is gone: nobody will learn of this launch */
+		stop_tree(l, FAIL_GRACE);
+		remove_files(l, false);
+		registry_remove(getpid());
+		return EXIT_FAILURE;
+	}
 	close(l->ready_fd);
 	l->ready_fd = -1;
+	register_launch(l);
 	return 0;
 }
 
