@@ -290,7 +290,7 @@ static int stop_launch(struct launch_state *l, const struct signalfd_siginfo *si
 	if (rc != 0)
 		cli_warn("some process of %s outlived SIGKILL", l->name);
 	if (!l->foreground)
-		remove_files(l, false);
+		remove_files(l, true); /* a log that says something stays, as after a failed start */
 	registry_remove(getpid());
 	return rc == 0 ? (l->foreground ? finish(l) : EXIT_SUCCESS) : EXIT_FAILURE;
 }
