@@ -54,12 +54,39 @@ int envfile_get(const struct envfile *ef, const char *key, char *out, size_t cap
 	return (int)vlen;
 }
 
+/* sh's ".", docker --env-file and systemd EnvironmentFile= disagree on quotes, escapes,
+ * "#", "~" and spaces; these characters mean themselves in all three. */
+static const char value_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				  "0123456789_-+=.,:/@%";
+
+int envfile_value_ok(const char *value)
+{
+	return value[strspn(value, value_chars)] == '\0';
+}
+
+int envfile_key_ok(const char *key)
+{
+	if (!((*key >= 'A' && *key <= 'Z') || (*key >= 'a' && *key <= 'z') || *key == '_'))
+		return 0;
+	for (key++; *key; key++)
+		if (!((*key >= 'A' && *key <= 'Z') || (*key >= 'a' && *key <= 'z') ||
+		      (*key >= '0' && *key <= '9') || *key == '_'))
+			return 0;
+	return 1;
+}
+
 int envfile_set(struct envfile *ef, const char *key, const char *value)
 {
 	size_t klen = strlen(key), vlen = strlen(value), need = klen + 1 + vlen + 1;
-	long at = line_of(ef, key);
-	size_t start = at < 0 ? ef->len : (size_t)at, old = 0;
+	long at;
+	size_t start, old = 0;
 
+	if (!envfile_key_ok(key) || !envfile_value_ok(value)) {
+		errno = EINVAL;
+		return -1;
+	}
+	at = line_of(ef, key);
+	start = at < 0 ? ef->len : (size_t)at;
 	if (at >= 0) {
 		const char *nl = memchr(ef->text + start, '\n', ef->len - start);
 		old = (nl ? (size_t)(nl - ef->text) + 1 : ef->len) - start;

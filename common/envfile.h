@@ -1,5 +1,5 @@
-/* The env file: KEY=VALUE lines, no quotes, readable by sh's ".", docker --env-file and
- * systemd EnvironmentFile=. Held in a fixed buffer so that the shim never mallocs. */
+/* The env file: KEY=VALUE lines, no quotes, read back exactly by sh's ".", docker
+ * --env-file and systemd EnvironmentFile=. Held in a fixed buffer so that the shim never mallocs. */
 #ifndef EPR_ENVFILE_H
 #define EPR_ENVFILE_H
 
@@ -19,7 +19,16 @@ void envfile_init(struct envfile *ef);
  * or if it does not fit. */
 int envfile_get(const struct envfile *ef, const char *key, char *out, size_t cap);
 
-/* Sets key to value, replacing its line or appending one. -1 (ENOSPC) if it does not fit. */
+/* Whether value reads back as exactly itself in sh's ".", docker --env-file and systemd
+ * EnvironmentFile= alike: only letters, digits and "_-+=.,:/@%" (ports, plain paths).
+ * Anything else (spaces, quotes, "$", "`", ";", "#", "~", "\\", a newline) is refused. */
+int envfile_value_ok(const char *value);
+
+/* Whether key is a shell variable name: [A-Za-z_][A-Za-z0-9_]*. */
+int envfile_key_ok(const char *key);
+
+/* Sets key to value, replacing its line or appending one. -1 with errno EINVAL if the key
+ * or the value fails the checks above, ENOSPC if it does not fit; ef is then unchanged. */
 int envfile_set(struct envfile *ef, const char *key, const char *value);
 
 /* Records that port is listening, for sentinel (0: a port-0 bind): appends it to EPR_PORTS,

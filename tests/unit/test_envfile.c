@@ -517,6 +517,51 @@ static void test_update_concurrent(void)
 	clean_tmp();
 }
 
+/* What cannot be written so that sh, docker and systemd all read it back is refused. */
+static void test_unsafe_values(void)
+{
+	static const char *const bad[] = {
+		"a;id", "a b", "a'b", "a\"b", "$HOME", "`id`", "$(id)", "a\nEPR_PORT=1", "a\\b",
+		"#x", "~/x", "a*", "a?", "a[b]", "a&b", "a|b", "a<b", "a>b", "a\tb", "a\rb", "(x)", "!x",
+		"{a,b}", "\xc3\xa9",
+	};
+	static const char *const good[] = {
+		"", "41234", "3306,6379", "/tmp/epr-1.Ab_c/log", "a=b", "user@host:/x", "50%",
+		"+-.,:/@%_=",
+	};
+	struct envfile ef;
+	char cmd[256], got[64];
+	FILE *sh;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ok(!envfile_value_ok(bad[i]), "value_ok: '%s' is refused", bad[i]);
+		load(&ef, "A=1\n");
+		errno = 0;
+		ok(envfile_set(&ef, "K", bad[i]) == -1 && errno == EINVAL && ef.len == 4,
+		   "set: '%s' fails with EINVAL and changes nothing", bad[i]);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ok(envfile_value_ok(good[i]), "value_ok: '%s' passes", good[i]);
+	envfile_init(&ef);
+	ok(envfile_set(&ef, "A\nB", "1") == -1 && errno == EINVAL, "set: a key with a newline is refused");
+	ok(envfile_set(&ef, "A=B", "1") == -1 && errno == EINVAL, "set: a key with '=' is refused");
+	ok(envfile_set(&ef, "", "1") == -1 && errno == EINVAL, "set: an empty key is refused");
+	ok(envfile_set(&ef, "1A", "1") == -1 && errno == EINVAL, "set: a key starting with a digit is refused");
+
+	/* every character that passes reads back as itself in sh */
+	is_int(envfile_update(in_tmp("safe.env"), set_key, (void *)"+-.,:/@%_=Az09"), 0,
+	       "update: a value of every safe character is written");
+	snprintf(cmd, sizeof(cmd), "sh -c '. \"$1\" && printf %%s \"$KEY\"' sh %s", in_tmp("safe.env"));
+	sh = popen(cmd, "r");
+	got[0] = '\0';
+	if (sh && fgets(got, sizeof(got), sh) == NULL)
+		got[0] = '\0';
+	if (sh)
+		pclose(sh);
+	is_str(got, "+-.,:/@%_=Az09", "sh: . reads it back exactly");
+	clean_tmp();
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL)
@@ -531,6 +576,7 @@ int main(void)
 	test_update_concurrent();
 	test_update_fifo();
 	test_update_lock_timeout();
+	test_unsafe_values();
 	clean_tmp();
 	rmdir(tmpdir);
 	return tap_done();
