@@ -60,6 +60,9 @@ static int reserve_for(const struct bind_addr *asked, int both_families)
 
 	address_reservation(asked, &where);
 	port = reserve_port((const struct sockaddr *)&where.sa, where.len, 0);
+	/* A host without IPv6 (::1 missing) still takes binds to [::]: reserve on 127.0.0.1. */
+	if ((port == -EADDRNOTAVAIL || port == -EAFNOSUPPORT) && address_ipv4_fallback(asked, &where))
+		port = reserve_port((const struct sockaddr *)&where.sa, where.len, 0);
 	if (port < 0 || !both_families)
 		return port;
 	address_other_loopback(&where, (uint16_t)port, &other);

@@ -161,3 +161,25 @@ PROBE=$TESTS/progs/bind_probe.py
 	[[ "$output" =~ OK\ 4000[02]\  ]]
 	[ "$(grep -c 'was taken first; reserving another' <<<"$output")" -eq 2 ]
 }
+
+@test "a dual-stack [::]:0 port is protected on IPv4 too: plain IPv4 bind(0) is not handed it" {
+	# two ephemeral ports: once the shim's port is closed, an unprotected one is the next
+	# plain bind(0)'s; protected (in TIME_WAIT on 127.0.0.1), only the other port is left
+	run in_netns sh -c '
+		echo "40000 40001" > /proc/sys/net/ipv4/ip_local_port_range
+		LD_PRELOAD="$2" "$1" inet6 stream :: 0 v6only=0
+		python3 -c "
+import socket
+held = []
+for _ in range(2):
+    s = socket.socket()
+    try:
+        s.bind((\"127.0.0.1\", 0)); held.append(s); print(\"PLAIN\", s.getsockname()[1])
+    except OSError as e:
+        print(\"PLAIN ERR\", e.errno)"' sh "$PROBE" "$LIBEPR"
+	echo "$output"
+	shim=$(awk '$1 == "OK" { print $2 }' <<<"$output")
+	[ -n "$shim" ]
+	[ "$(grep -c "^PLAIN $shim\$" <<<"$output")" -eq 0 ]
+	[ "$(grep -c '^PLAIN 4000[01]$' <<<"$output")" -eq 1 ]
+}
