@@ -49,11 +49,12 @@ static int bind_port(int fd, const struct bind_addr *asked, uint16_t port)
 	return sys_bind(fd, (const struct sockaddr *)&a.sa, a.len);
 }
 
-/* Reserves a port for asked; for a sentinel (both_families) the same port also on the
- * other family's loopback, so that a dual-stack server's second bind finds it free.
+/* Reserves a port for asked; for a sentinel or a dual-stack socket (both_families) the same
+ * port also on the other family's loopback, so that a dual-stack server's second bind finds
+ * it free and plain IPv4 binds of port 0 are not handed the port of a dual-stack one.
  * Returns the port, or -errno: -EADDRINUSE means "lost a race: try again", -EAGAIN that
  * no port is free. */
-static int reserve_for(const struct bind_addr *asked, int both_families)
+static int reserve_for(const struct bind_addr *asked, int both_families, unsigned *tried)
 {
 	struct bind_addr where, other;
 	int port, got;
@@ -65,6 +66,7 @@ static int reserve_for(const struct bind_addr *asked, int both_families)
 		port = reserve_port((const struct sockaddr *)&where.sa, where.len, 0);
 	if (port < 0 || !both_families)
 		return port;
+	*tried = (unsigned)port;
 	address_other_loopback(&where, (uint16_t)port, &other);
 	got = reserve_port((const struct sockaddr *)&other.sa, other.len, RESERVE_EXACT);
 	/* A host without that family (no IPv6) needs no protection on it. */
@@ -85,10 +87,14 @@ static int bind_reserved(const struct policy *p, int fd, const struct bind_addr 
 			 int both_families)
 {
 	for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
-		int port = reserve_for(asked, both_families);
+		unsigned tried = 0;
+		int port = reserve_for(asked, both_families, &tried);
 
-		if (port == -EADDRINUSE)
+		if (port == -EADDRINUSE) {
+			if (tried) /* the other family holds it */
+				note(p, POLICY_RETRY, asked, tried, NULL, EADDRINUSE);
 			continue;
+		}
 		if (port == -EAGAIN)
 			return fail(p, asked, "no free port to reserve", EADDRNOTAVAIL);
 		if (port < 0)
@@ -102,10 +108,22 @@ static int bind_reserved(const struct policy *p, int fd, const struct bind_addr 
 	return fail(p, asked, "every reserved port was taken before the bind", EADDRINUSE);
 }
 
+/* A socket bound to [::] without IPV6_V6ONLY takes the IPv4 port too. */
+static int serves_both_families(int fd, const struct bind_addr *asked)
+{
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&asked->sa;
+	int v6only = 1;
+	socklen_t len = sizeof(v6only);
+
+	if (asked->sa.ss_family != AF_INET6 || !IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+		return 0;
+	return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == 0 && v6only == 0;
+}
+
 static int bind_zero(const struct policy *p, struct port_map *m, int fd,
 		     const struct bind_addr *asked)
 {
-	int port = bind_reserved(p, fd, asked, 0);
+	int port = bind_reserved(p, fd, asked, serves_both_families(fd, asked));
 
 	if (port < 0)
 		return -1;
