@@ -173,13 +173,30 @@ int policy_candidate(const struct policy *p, const struct sockaddr *addr, sockle
 	return port == 0 ? p->zero : port_specs_find(p->specs, (uint16_t)port) != NULL;
 }
 
+int policy_candidate_in(const struct policy *p, const struct port_map *m,
+			const struct sockaddr *addr, socklen_t len)
+{
+	int port = address_port(addr, len);
+
+	if (port < 0)
+		return 0;
+	return policy_candidate(p, addr, len) || (p->zero && port_map_recent_zero(m, (uint16_t)port));
+}
+
 int policy_bind(const struct policy *p, struct port_map *m, int fd, const struct sockaddr *addr,
 		socklen_t len)
 {
 	int saved = errno, one = 1, rc, port;
 	struct bind_addr asked;
 
-	if (!policy_candidate(p, addr, len) || !is_tcp(fd)) {
+	if (!policy_candidate(p, addr, len)) {
+		/* The port this program was handed for port 0 is in TIME_WAIT: let it have it again. */
+		if (policy_candidate_in(p, m, addr, len) && is_tcp(fd))
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		errno = saved;
+		return POLICY_PASS;
+	}
+	if (!is_tcp(fd)) {
 		errno = saved;
 		return POLICY_PASS;
 	}

@@ -47,10 +47,17 @@ struct policy {
  * configuration. No system call: the shim's fast path for everything else. */
 int policy_candidate(const struct policy *p, const struct sockaddr *addr, socklen_t len);
 
+/* policy_candidate, or a bind naming a port that m handed out for port 0 (a program that
+ * probes with bind(0), closes, and binds the number again): policy_bind then only sets
+ * SO_REUSEADDR, since the reservation left the port in TIME_WAIT. No system call. */
+int policy_candidate_in(const struct policy *p, const struct port_map *m,
+			const struct sockaddr *addr, socklen_t len);
+
 /* Applies the policy to bind(fd, addr, len): 0 when fd was bound to a reserved (or pinned)
  * port, recorded in m; -1 with errno set when the bind must fail; POLICY_PASS when the
  * caller is to make the bind as asked (not TCP, not a candidate). Sets SO_REUSEADDR on fd
- * when it rewrites. Never writes into addr. errno is kept on success and POLICY_PASS. */
+ * when it rewrites, and on a TCP socket that binds a port m handed out for port 0 (which
+ * then passes). Never writes into addr. errno is kept on success and POLICY_PASS. */
 int policy_bind(const struct policy *p, struct port_map *m, int fd, const struct sockaddr *addr,
 		socklen_t len);
 

@@ -183,3 +183,24 @@ for _ in range(2):
 	[ "$(grep -c "^PLAIN $shim\$" <<<"$output")" -eq 0 ]
 	[ "$(grep -c '^PLAIN 4000[01]$' <<<"$output")" -eq 1 ]
 }
+
+@test "bind 0, close, bind that port again without SO_REUSEADDR: it works, and is exported" {
+	for host in 127.0.0.1 ::1; do
+		env_file=$BATS_TEST_TMPDIR/probe-${host//:/}.env
+		run in_netns env LD_PRELOAD="$LIBEPR" EPR_ENV_FILE="$env_file" python3 -c '
+import socket, sys
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+probe = socket.socket(family); probe.bind((sys.argv[1], 0)); port = probe.getsockname()[1]
+probe.close()
+s = socket.socket(family)  # no SO_REUSEADDR, as a test harness does
+try:
+    s.bind((sys.argv[1], port)); s.listen(1)
+except OSError as e:
+    print("ERR", e.strerror); sys.exit(1)
+print("REBOUND", port)' "$host"
+		echo "$host: $output"
+		[ "$status" -eq 0 ]
+		port=$(awk '$1 == "REBOUND" { print $2 }' <<<"$output")
+		[ "$(env_value "$env_file" EPR_PORTS)" = "$port" ]
+	done
+}
