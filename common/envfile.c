@@ -176,6 +176,34 @@ int envfile_add_port(struct envfile *ef, uint16_t port, uint16_t sentinel)
 	return changed;
 }
 
+int envfile_is_epr(const struct envfile *ef)
+{
+	for (size_t at = 0; at < ef->len;) {
+		const char *nl = memchr(ef->text + at, '\n', ef->len - at);
+		size_t end = nl ? (size_t)(nl - ef->text) : ef->len;
+		const char *eq = memchr(ef->text + at, '=', end - at);
+
+		if (end - at < 5 || memcmp(ef->text + at, "EPR_", 4) != 0 || eq == NULL)
+			return 0;
+		at = end + 1;
+	}
+	return 1;
+}
+
+int envfile_claim(struct envfile *ef, const char *id)
+{
+	char old[64];
+
+	if (envfile_get(ef, EPR_KEY_LAUNCH, old, sizeof(old)) >= 0 && strcmp(old, id) == 0)
+		return 0;
+	if (!envfile_is_epr(ef)) {
+		errno = EEXIST;
+		return -1;
+	}
+	envfile_init(ef);
+	return envfile_set(ef, EPR_KEY_LAUNCH, id) < 0 ? -1 : 1;
+}
+
 /* The directory and base name of path, split into dir (NUL-terminated) and *base. */
 static int split_path(const char *path, char *dir, size_t cap, const char **base)
 {

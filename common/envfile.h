@@ -36,6 +36,15 @@ int envfile_set(struct envfile *ef, const char *key, const char *value);
  * already there, -1 with errno ENOSPC when EPR_MAX_EXPORTS ports are already recorded. */
 int envfile_add_port(struct envfile *ef, uint16_t port, uint16_t sentinel);
 
+/* Whether ef looks like a file epr wrote: every line an EPR_ key (an empty file counts). */
+int envfile_is_epr(const struct envfile *ef);
+
+/* Makes ef the file of launch id before the launch writes it: kept if its EPR_LAUNCH is id
+ * already (0); started afresh, holding just EPR_LAUNCH=id, if it is empty or an earlier
+ * launch's epr file (1); -1 with errno EEXIST if it holds anything but EPR_ keys, which is
+ * not epr's to replace. */
+int envfile_claim(struct envfile *ef, const char *id);
+
 /* Reads path into ef; a missing file reads as empty. Refuses a symlink (ELOOP), a
  * directory (EISDIR), anything else that is not a regular file such as a FIFO (EINVAL)
  * and a file over ENVFILE_MAX (EFBIG). 0, or -1 with errno set. */

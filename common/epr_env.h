@@ -9,8 +9,8 @@
 #define EPR_ENV_DEBUG    "EPR_DEBUG"    /* "1" logs each rewrite on stderr */
 #define EPR_ENV_LIB      "EPR_LIB"      /* epr: the libepr.so to preload */
 
-/* Internal: the absolute env-file path of the process tree that has already started it
- * afresh. A process that finds it equal to its own EPR_ENV_FILE merges into the file. */
+/* Internal: "<launch id>:<absolute env-file path>", set by the first shimmed process of a
+ * launch. A process that finds its own EPR_ENV_FILE there belongs to that launch. */
 #define EPR_ENV_TREE     "EPR_TREE"
 
 /* Internal: set by epr run/start for the shim. The abstract unix socket name of the
@@ -22,6 +22,7 @@
 #define EPR_KEY_PORT        "EPR_PORT"    /* the first exported port */
 #define EPR_KEY_PORT_PREFIX "EPR_PORT_"   /* EPR_PORT_<sentinel>=<port> */
 #define EPR_KEY_PORTS       "EPR_PORTS"   /* every exported port, in listen order */
+#define EPR_KEY_LAUNCH      "EPR_LAUNCH"  /* the launch that wrote the file (its id) */
 #define EPR_KEY_PID         "EPR_PID"     /* added by epr start */
 #define EPR_KEY_PID_START   "EPR_PID_START" /* added by epr start: its start time, in ticks */
 #define EPR_KEY_LOG         "EPR_LOG"     /* added by epr start */

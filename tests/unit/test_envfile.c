@@ -562,6 +562,32 @@ static void test_unsafe_values(void)
 	clean_tmp();
 }
 
+/* A launch starts its file afresh once, keeps its own, and replaces only an epr file. */
+static void test_claim(void)
+{
+	struct envfile ef;
+
+	envfile_init(&ef);
+	ok(envfile_is_epr(&ef), "is_epr: an empty file is");
+	is_int(envfile_claim(&ef, "00ff"), 1, "claim: an empty file is started afresh");
+	is_str(text(&ef), "EPR_LAUNCH=00ff\n", "claim: ... holding just EPR_LAUNCH");
+	load(&ef, "EPR_LAUNCH=00ff\nEPR_PORT=1\nEPR_PID=7\n");
+	is_int(envfile_claim(&ef, "00ff"), 0, "claim: the launch's own file is kept");
+	is_str(text(&ef), "EPR_LAUNCH=00ff\nEPR_PORT=1\nEPR_PID=7\n", "claim: ... as it was");
+	is_int(envfile_claim(&ef, "abcd"), 1, "claim: another launch's file is started afresh");
+	is_str(text(&ef), "EPR_LAUNCH=abcd\n", "claim: ... without its ports");
+	load(&ef, "EPR_PORT=1\nEPR_PORTS=1\n");
+	is_int(envfile_claim(&ef, "abcd"), 1, "claim: an epr file without EPR_LAUNCH is an earlier launch's");
+	load(&ef, "EPR_PORT=1\nnotes\n");
+	errno = 0;
+	ok(envfile_claim(&ef, "abcd") == -1 && errno == EEXIST, "claim: a line that is no key: EEXIST");
+	is_str(text(&ef), "EPR_PORT=1\nnotes\n", "claim: ... and nothing changed");
+	load(&ef, "HOME=/root\n");
+	ok(!envfile_is_epr(&ef), "is_epr: another key makes it not an epr file");
+	load(&ef, "EPR_\n");
+	ok(!envfile_is_epr(&ef), "is_epr: EPR_ without '=' is not a key line");
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL)
@@ -577,6 +603,7 @@ int main(void)
 	test_update_fifo();
 	test_update_lock_timeout();
 	test_unsafe_values();
+	test_claim();
 	clean_tmp();
 	rmdir(tmpdir);
 	return tap_done();
