@@ -50,7 +50,8 @@ int envfile_claim(struct envfile *ef, const char *id);
  * and a file over ENVFILE_MAX (EFBIG). 0, or -1 with errno set. */
 int envfile_read(const char *path, struct envfile *ef);
 
-/* Read-modify-write of path under an exclusive lock on its directory, so that concurrent
+/* Read-modify-write of path under an exclusive lock on ".<base>.lock" beside it (mode
+ * 0600, removed when done; one another user left is removed, or EPERM), so that concurrent
  * writers (threads, processes of one tree, epr start) lose no entry. update() changes ef
  * and returns 0 to write it, 1 to leave the file as it is, -1 (errno set) to fail. The
  * file is replaced atomically: a temporary file created with O_EXCL in the same directory

@@ -63,6 +63,8 @@ static void log_export_failure(const char *path, int err, int foreign)
 	if (foreign)
 		log_str(&l, ": it holds lines that are not EPR_ keys, so it is not an epr env "
 			    "file and is left alone");
+	else if (err == EPERM)
+		log_str(&l, ": a file there (it or its .lock) belongs to another user");
 	log_str(&l, ": ");
 	log_errno(&l, err);
 	log_end(&l);

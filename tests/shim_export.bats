@@ -184,3 +184,52 @@ except OSError as e:
 	[[ "$output" == *"ERROR 127.0.0.1:0 EACCES"* ]]
 	[[ "$output" == *"error: cannot write $dir/db.env: Permission denied"* ]]
 }
+
+@test "another user cannot stall listen(): a lock held on a shared sticky directory holds nothing up" {
+	dir=$(mktemp -d /tmp/epr-shared.XXXXXX)
+	chmod 1777 "$dir"
+	# nobody takes the lock the export once took, the directory's, and keeps it
+	background setpriv --reuid=nobody --regid=nogroup --clear-groups flock "$dir" sleep 30
+	for ((i = 0; i < 50; i++)); do flock -n "$dir" true || break; sleep 0.1; done
+	run flock -n "$dir" true
+	[ "$status" -ne 0 ] # held
+	start=$(date +%s%N)
+	EPR_ENV_FILE=$dir/db.env run shimmed "$SERVER" 127.0.0.1:0
+	took_ms=$((($(date +%s%N) - start) / 1000000))
+	exported=$(env_value "$dir/db.env" EPR_PORTS)
+	leftover=$(find "$dir" -mindepth 1 ! -name db.env | wc -l)
+	rm -rf "$dir"
+	echo "$output (took ${took_ms} ms)"
+	[ "$status" -eq 0 ]
+	[ "$took_ms" -lt 2500 ]
+	[ "$exported" = "$(listened_ports)" ]
+	[ "$leftover" -eq 0 ] # no lock file stays behind
+}
+
+@test "a lock file planted by another user never makes listen() wait" {
+	dir=$(mktemp -d /tmp/epr-shared.XXXXXX)
+	chmod 1777 "$dir"
+	cp "$SERVER" "$LIBEPR" "$dir/"
+	chmod 755 "$dir/listen_server" "$dir/libepr.so"
+	# nobody plants the lock file's name and holds a lock on it
+	background setpriv --reuid=nobody --regid=nogroup --clear-groups flock "$dir/.db.env.lock" sleep 30
+	for ((i = 0; i < 50; i++)); do [ -e "$dir/.db.env.lock" ] && break; sleep 0.1; done
+	# root may remove it: the export goes ahead
+	EPR_ENV_FILE=$dir/db.env run shimmed "$SERVER" 127.0.0.1:0
+	root_status=$status root_exported=$(env_value "$dir/db.env" EPR_PORTS) root_port=$(listened_ports)
+	# another user may not (the sticky bit): its listen() fails at once, saying why
+	background setpriv --reuid=nobody --regid=nogroup --clear-groups flock "$dir/.web.env.lock" sleep 30
+	for ((i = 0; i < 50; i++)); do [ -e "$dir/.web.env.lock" ] && break; sleep 0.1; done
+	start=$(date +%s%N)
+	run setpriv --reuid=daemon --regid=daemon --clear-groups \
+		env EPR_ENV_FILE="$dir/web.env" LD_PRELOAD="$dir/libepr.so" "$dir/listen_server" 127.0.0.1:0
+	took_ms=$((($(date +%s%N) - start) / 1000000))
+	web_exists=$([ -e "$dir/web.env" ] && echo yes || echo no)
+	rm -rf "$dir"
+	echo "root: $root_status $root_exported; daemon: $output (took ${took_ms} ms)"
+	[ "$root_status" -eq 0 ] && [ "$root_exported" = "$root_port" ]
+	[[ "$output" == *"ERROR 127.0.0.1:0 EPERM"* ]]
+	[[ "$output" == *"error: cannot write $dir/web.env: a file there (it or its .lock) belongs to another user: Operation not permitted"* ]]
+	[ "$took_ms" -lt 2500 ]
+	[ "$web_exists" = no ]
+}

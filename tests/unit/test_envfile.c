@@ -430,11 +430,18 @@ static void test_update(void)
 static void test_update_lock_timeout(void)
 {
 	int dfd = open(tmpdir, O_RDONLY | O_DIRECTORY);
+	int lfd = open(in_tmp(".locked.env.lock"), O_RDWR | O_CREAT | O_EXCL, 0600);
 	pid_t pid;
 	int status = 0;
 
 	if (dfd < 0 || flock(dfd, LOCK_EX) < 0)
 		tap_bail("cannot lock %s: %s", tmpdir, strerror(errno));
+	is_int(envfile_update(in_tmp("dir-locked.env"), set_key, "1"), 0,
+	       "update: a lock on the directory (anyone who can read it can take one) stalls nothing");
+	ok(access(in_tmp(".dir-locked.env.lock"), F_OK) < 0, "update: ... and leaves no lock file");
+	close(dfd);
+	if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
+		tap_bail("cannot lock %s: %s", in_tmp(".locked.env.lock"), strerror(errno));
 	pid = fork();
 	if (pid == 0) {
 		alarm(20);
@@ -444,9 +451,13 @@ static void test_update_lock_timeout(void)
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	   "update: a directory locked by another gives up with ETIMEDOUT");
+	   "update: the lock file held by another writer gives up with ETIMEDOUT");
 	ok(access(in_tmp("locked.env"), F_OK) < 0, "update: ... and writes nothing");
-	close(dfd);
+	close(lfd);
+	chmod(in_tmp(".locked.env.lock"), 0644); /* loosened: not trusted, so replaced */
+	is_int(envfile_update(in_tmp("locked.env"), set_key, "1"), 0,
+	       "update: a lock file others could open is removed and made afresh");
+	clean_tmp();
 }
 
 /* A FIFO at the path must not block the host's listen() forever. */
