@@ -16,6 +16,10 @@
 /* Internal: set by epr run/start for the shim. The abstract unix socket name of the
  * launch's supervisor, which then owns the port map and the env file. */
 #define EPR_ENV_SUPERVISOR "EPR_SUPERVISOR"
+
+/* Internal: the ports a process of the bare shim was handed, "P:S,..." (S 0 for port 0),
+ * kept by the shim for the next program image: bind, execve, listen is still exported. */
+#define EPR_ENV_BOUND "EPR_BOUND"
 #define EPR_SUPERVISOR_NAME_MAX 100
 
 /* Keys written into the env file. Readers ignore keys they do not know. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "epr_env.h"
+#include "handed.h"
 #include "log.h"
 #include "state.h"
 
@@ -80,6 +81,7 @@ static void join_tree(void)
 	    strspn(inherited, "0123456789abcdef") == TREE_ID_LEN &&
 	    strcmp(inherited + TREE_ID_LEN + 1, config.env_file) == 0) {
 		memcpy(config.tree_id, inherited, TREE_ID_LEN);
+		handed_start(1);
 		return;
 	}
 	if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw)) {
@@ -97,6 +99,7 @@ static void join_tree(void)
 	snprintf(tree, sizeof(tree), "%s:%s", config.tree_id, config.env_file);
 	setenv(EPR_ENV_TREE, tree, 1);
 	setenv(EPR_ENV_ENV_FILE, config.env_file, 1);
+	handed_start(0);
 }
 
 /* The policy's notes as libepr: lines; a bad configuration is said once. */

@@ -6,6 +6,7 @@
 
 #include "address.h"
 #include "config.h"
+#include "handed.h"
 #include "launch_wire.h"
 #include "log.h"
 #include "policy.h"
@@ -48,6 +49,11 @@ int rewrite_bind(int fd, const struct sockaddr *addr, socklen_t len)
 			remember_zero(port); /* so that bind 0, close, bind that port works here too */
 	} else {
 		rc = policy_bind(&c->policy, state_map(), fd, addr, len);
+		if (rc == 0 && c->env_file[0]) {
+			state_lock();
+			handed_publish(); /* for the next image, should this one exec before listen */
+			state_unlock();
+		}
 	}
 	return rc == POLICY_PASS ? sys_bind(fd, addr, len) : rc;
 }

@@ -233,3 +233,29 @@ except OSError as e:
 	[ "$took_ms" -lt 2500 ]
 	[ "$web_exists" = no ]
 }
+
+@test "a socket bound in one program image and listened on after execve() is exported" {
+	for spec in "0 127.0.0.1:0" "3306 127.0.0.1:3306" "0 [::1]:0"; do
+		read -r sentinel addr <<<"$spec"
+		rm -f "$ENV"
+		# the first image binds (rewritten) and execs; the second listens on the inherited fd
+		EPR_PORTS=3306 EPR_ENV_FILE=$ENV run shimmed python3 -c '
+import os, socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+host = host.strip("[]")
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+s.bind((host, int(port)))
+s.set_inheritable(True)
+print("BOUND", s.getsockname()[1], flush=True)
+os.execv(sys.executable, [sys.executable, "-c", """
+import socket, sys
+s = socket.socket(fileno=int(sys.argv[1])); s.listen(1); print("LISTEN", s.getsockname()[1])
+""", str(s.fileno())])' "$addr"
+		echo "$addr: $output"
+		[ "$status" -eq 0 ]
+		port=$(awk '$1 == "LISTEN" { print $2 }' <<<"$output")
+		[ -n "$port" ] && [ "$port" -ne 3306 ]
+		[ "$(env_value "$ENV" EPR_PORTS)" = "$port" ]
+		if [ "$sentinel" != 0 ]; then [ "$(env_value "$ENV" EPR_PORT_3306)" = "$port" ]; fi
+	done
+}
