@@ -44,7 +44,8 @@ $(B)/ephemeral-port-reserve: $(B)/epr
 
 # Programs the bats suites drive (tests/progs/). libctor_bind.so binds from its
 # constructor, which may run before libepr.so's own.
-TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind $(B)/tests/fork_storm
+TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind $(B)/tests/fork_storm \
+	$(B)/tests/udp_echo
 test-progs: $(TEST_PROGS)
 
 $(B)/tests/%: tests/progs/%.c
@@ -74,6 +75,7 @@ DEB_PACKAGES := build-essential make gcc clang libc6-dev bats python3 curl iprou
 	util-linux redis-server redis-tools dpkg-dev debhelper lintian mandoc man-db \
 	mariadb-server mariadb-client nginx memcached postgresql postgresql-client socat \
 	libclang-rt-14-dev valgrind cppcheck shellcheck
+DEB_PACKAGES += dnsmasq bind9-dnsutils
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)

@@ -108,6 +108,8 @@ static void note(const struct policy_note *n)
 	static int told;
 	struct logline l;
 
+	if (n->event == POLICY_UDP_BOUND) /* rewrite.c exports it */
+		return;
 	if (n->event == POLICY_REWRITTEN || n->event == POLICY_RETRY) {
 		if (!config.debug)
 			return;

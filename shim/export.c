@@ -126,6 +126,24 @@ static int supervised_listen(int fd, int backlog, int saved)
 	return 0;
 }
 
+int export_bound(int fd, uint16_t port, uint16_t sentinel)
+{
+	const struct config *c = config_get();
+	struct export e = { .port = port, .sentinel = sentinel, .launch = c->tree_id };
+	int saved = errno, rc;
+
+	state_lock();
+	rc = port_map_exported(state_map(), port) ? 0 : export_port(c->env_file, &e);
+	state_unlock();
+	if (rc < 0) {
+		int err = errno;
+		log_export_failure(c->env_file, err, e.foreign);
+		return fail_listen(fd, err);
+	}
+	errno = saved;
+	return 0;
+}
+
 int export_listen(int fd, int backlog)
 {
 	const struct config *c = config_get();

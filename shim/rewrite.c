@@ -48,11 +48,16 @@ int rewrite_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		if (rc == 0 && address_port(addr, len) == 0)
 			remember_zero(port); /* so that bind 0, close, bind that port works here too */
 	} else {
-		rc = policy_bind(&c->policy, state_map(), fd, addr, len);
+		struct policy_result res;
+
+		rc = policy_bind_result(&c->policy, state_map(), fd, addr, len, &res);
 		if (rc == 0 && c->env_file[0]) {
 			state_lock();
 			handed_publish(); /* for the next image, should this one exec before listen */
 			state_unlock();
+			/* UDP never listens: a sentinel's UDP socket receives, so export it now */
+			if (res.export_now)
+				rc = export_bound(fd, (uint16_t)res.port, res.sentinel);
 		}
 	}
 	return rc == POLICY_PASS ? sys_bind(fd, addr, len) : rc;
