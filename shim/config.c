@@ -96,7 +96,10 @@ static void join_tree(void)
 		config.tree_id[2 * i] = "0123456789abcdef"[raw[i] >> 4];
 		config.tree_id[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
 	}
-	snprintf(tree, sizeof(tree), "%s:%s", config.tree_id, config.env_file);
+	/* no snprintf: its first use faulted in ~240 KiB more peak RSS (bench/spawn) */
+	memcpy(tree, config.tree_id, TREE_ID_LEN);
+	tree[TREE_ID_LEN] = ':';
+	memcpy(tree + TREE_ID_LEN + 1, config.env_file, strlen(config.env_file) + 1);
 	setenv(EPR_ENV_TREE, tree, 1);
 	setenv(EPR_ENV_ENV_FILE, config.env_file, 1);
 	handed_start(0);
