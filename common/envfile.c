@@ -355,9 +355,10 @@ static int lock_writers(int dirfd, const char *name)
 
 		if (fd < 0) {
 			int err = errno;
-			/* EACCES on another user's file is that file's fault; any other is the directory's */
-			if (err != EACCES || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    st.st_uid == geteuid()) {
+			/* a symlink, or EACCES on another user's file, is that file's fault (removed
+			 * below, if we may); any other error is the directory's */
+			if (err != ELOOP && (err != EACCES || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+					     st.st_uid == geteuid())) {
 				errno = err;
 				return -1;
 			}

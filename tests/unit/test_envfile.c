@@ -457,6 +457,11 @@ static void test_update_lock_timeout(void)
 	chmod(in_tmp(".locked.env.lock"), 0644); /* loosened: not trusted, so replaced */
 	is_int(envfile_update(in_tmp("locked.env"), set_key, "1"), 0,
 	       "update: a lock file others could open is removed and made afresh");
+	if (symlink("/nonexistent/epr-lock", in_tmp(".sym.env.lock")) < 0)
+		tap_bail("symlink: %s", strerror(errno));
+	is_int(envfile_update(in_tmp("sym.env"), set_key, "1"), 0,
+	       "update: a symlink at the lock's name is removed, never followed");
+	ok(access(in_tmp(".sym.env.lock"), F_OK) < 0 && errno == ENOENT, "update: ... and no lock is left");
 	clean_tmp();
 }
 
