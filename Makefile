@@ -44,7 +44,8 @@ $(B)/ephemeral-port-reserve: $(B)/epr
 
 # Programs the bats suites drive (tests/progs/). libctor_bind.so binds from its
 # constructor, which may run before libepr.so's own.
-TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind $(B)/tests/fork_storm
+TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind $(B)/tests/fork_storm \
+	$(B)/tests/udp_echo
 test-progs: $(TEST_PROGS)
 
 $(B)/tests/%: tests/progs/%.c
@@ -76,6 +77,7 @@ DEB_PACKAGES := build-essential make gcc clang libc6-dev bats python3 curl iprou
 	libclang-rt-14-dev valgrind cppcheck shellcheck
 # Servers that cross process edges (tests/server_daemons.bats)
 DEB_PACKAGES += mosquitto gunicorn
+DEB_PACKAGES += dnsmasq bind9-dnsutils
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)

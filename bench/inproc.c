@@ -7,6 +7,8 @@
  *   sentinel  bind(0.0.0.0:S) for each S in EPR_PORTS (the shim reserves on v4 and v6);
  *             a sentinel is reserved once per process, so a child is forked per list
  *   pass      bind(127.0.0.1:PASS_PORT)+close(), a port no sentinel names
+ *   pass-zero the same after 128 binds of port 0: the shim then checks each named port
+ *             against the 128 ports it handed out (bind 0, close, bind that port again)
  * -N runs in a fresh network namespace. Prints "MODE MEDIAN_NS P10_NS P90_NS N". */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -109,7 +111,7 @@ static uint64_t time_one(const char *mode)
 		in = addr4(INADDR_ANY, 0);
 		if (bind(fd, (struct sockaddr *)&in, sizeof(in)) < 0)
 			die("bind 0.0.0.0:0: %m");
-	} else if (strcmp(mode, "pass") == 0) {
+	} else if (strcmp(mode, "pass") == 0 || strcmp(mode, "pass-zero") == 0) {
 		in = addr4(INADDR_LOOPBACK, PASS_PORT);
 		if (bind(fd, (struct sockaddr *)&in, sizeof(in)) < 0)
 			die("bind 127.0.0.1:%d: %m", PASS_PORT);
@@ -184,12 +186,21 @@ int main(int argc, char *argv[])
 	size_t n, got = 0;
 
 	if (argc != 3 + in_netns)
-		die("usage: inproc [-N] floor|reserve|zero|sentinel|pass N");
+		die("usage: inproc [-N] floor|reserve|zero|sentinel|pass|pass-zero N");
 	mode = argv[1 + in_netns];
 	n = strtoul(argv[2 + in_netns], NULL, 10);
 	t = calloc(n + WARMUP, sizeof(*t));
 	if (in_netns)
 		netns_enter();
+	if (strcmp(mode, "pass-zero") == 0) {
+		for (int i = 0; i < 128; i++) { /* the shim's whole ring of port-0 ports */
+			struct sockaddr_in in = addr4(INADDR_LOOPBACK, 0);
+			int fd = tcp_socket();
+			if (bind(fd, (struct sockaddr *)&in, sizeof(in)) < 0)
+				die("bind 127.0.0.1:0: %m");
+			close(fd);
+		}
+	}
 	if (strcmp(mode, "sentinel") == 0) {
 		uint16_t s[MAX_SENTINELS];
 		int ns = sentinels(s);

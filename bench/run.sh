@@ -134,9 +134,13 @@ while [ "$i" -lt "$PASS_ROUNDS" ]; do
 	if [ $((i % 2)) = 0 ]; then
 		printf '%s plain ' "$i"; "$BIN/inproc" -N pass "$PASS_N"
 		printf '%s shim ' "$i"; LD_PRELOAD=$LIB EPR_PORTS=3306 "$BIN/inproc" -N pass "$PASS_N"
+		printf '%s plainz ' "$i"; "$BIN/inproc" -N pass-zero "$PASS_N"
+		printf '%s shimz ' "$i"; LD_PRELOAD=$LIB EPR_PORTS=3306 "$BIN/inproc" -N pass-zero "$PASS_N"
 	else
 		printf '%s shim ' "$i"; LD_PRELOAD=$LIB EPR_PORTS=3306 "$BIN/inproc" -N pass "$PASS_N"
 		printf '%s plain ' "$i"; "$BIN/inproc" -N pass "$PASS_N"
+		printf '%s shimz ' "$i"; LD_PRELOAD=$LIB EPR_PORTS=3306 "$BIN/inproc" -N pass-zero "$PASS_N"
+		printf '%s plainz ' "$i"; "$BIN/inproc" -N pass-zero "$PASS_N"
 	fi >>"$TMP/pass"
 	i=$((i + 1))
 done
@@ -157,6 +161,8 @@ row "$(paired "$TMP/inproc" reserve floor)" '' '' "common/reserve.c reserve_port
 pmed() { awk -v m="$1" '$2 == m { print $3 }' "$TMP/pass2" | median; }
 row "$(paired "$TMP/pass2" shim plain)" '<=' 1.05 "pass-through bind+close, shim / no shim (paired median)" \
 	"shim $(pmed shim) ns, no shim $(pmed plain) ns (EPR_PORTS=3306, port 5555)"
+row "$(paired "$TMP/pass2" shimz plainz)" '<=' 1.05 "the same after 128 port-0 binds (each named port checked against them), shim / no shim" \
+	"shim $(pmed shimz) ns, no shim $(pmed plainz) ns"
 
 # 4. Load cost.
 say "4/6 load cost ($LOAD_ROUNDS rounds)"

@@ -88,3 +88,13 @@ void address_other_loopback(const struct bind_addr *r, uint16_t port, struct bin
 	loopback(r->sa.ss_family == AF_INET ? AF_INET6 : AF_INET, out);
 	address_set_port(out, port);
 }
+
+int address_ipv4_fallback(const struct bind_addr *a, struct bind_addr *out)
+{
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->sa;
+
+	if (a->sa.ss_family != AF_INET6 || !IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+		return 0;
+	loopback(AF_INET, out);
+	return 1;
+}

@@ -25,6 +25,10 @@ void address_set_port(struct bind_addr *a, uint16_t port);
  * address for an IPv4-mapped IPv6 one. Port 0. */
 void address_reservation(const struct bind_addr *a, struct bind_addr *out);
 
+/* Where to reserve for a bind to a when its address_reservation() is missing (a host
+ * without IPv6 has no ::1): 127.0.0.1 for the IPv6 wildcard. 1 if out was set, else 0. */
+int address_ipv4_fallback(const struct bind_addr *a, struct bind_addr *out);
+
 /* Loopback of the other family than the reservation r (127.0.0.1 <-> ::1), with port. */
 void address_other_loopback(const struct bind_addr *r, uint16_t port, struct bind_addr *out);
 

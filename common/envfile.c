@@ -1,5 +1,5 @@
-/* The env file: edited as text in a fixed buffer, replaced atomically under a directory
- * lock. No stdio and no malloc: the shim calls this from inside the host's listen(). */
+/* The env file: edited as text in a fixed buffer, replaced atomically under a lock file
+ * of its own. No stdio and no malloc: the shim calls this from inside the host's listen(). */
 #include "envfile.h"
 
 #include <errno.h>
@@ -54,12 +54,39 @@ int envfile_get(const struct envfile *ef, const char *key, char *out, size_t cap
 	return (int)vlen;
 }
 
+/* sh's ".", docker --env-file and systemd EnvironmentFile= disagree on quotes, escapes,
+ * "#", "~" and spaces; these characters mean themselves in all three. */
+static const char value_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				  "0123456789_-+=.,:/@%";
+
+int envfile_value_ok(const char *value)
+{
+	return value[strspn(value, value_chars)] == '\0';
+}
+
+int envfile_key_ok(const char *key)
+{
+	if (!((*key >= 'A' && *key <= 'Z') || (*key >= 'a' && *key <= 'z') || *key == '_'))
+		return 0;
+	for (key++; *key; key++)
+		if (!((*key >= 'A' && *key <= 'Z') || (*key >= 'a' && *key <= 'z') ||
+		      (*key >= '0' && *key <= '9') || *key == '_'))
+			return 0;
+	return 1;
+}
+
 int envfile_set(struct envfile *ef, const char *key, const char *value)
 {
 	size_t klen = strlen(key), vlen = strlen(value), need = klen + 1 + vlen + 1;
-	long at = line_of(ef, key);
-	size_t start = at < 0 ? ef->len : (size_t)at, old = 0;
+	long at;
+	size_t start, old = 0;
 
+	if (!envfile_key_ok(key) || !envfile_value_ok(value)) {
+		errno = EINVAL;
+		return -1;
+	}
+	at = line_of(ef, key);
+	start = at < 0 ? ef->len : (size_t)at;
 	if (at >= 0) {
 		const char *nl = memchr(ef->text + start, '\n', ef->len - start);
 		old = (nl ? (size_t)(nl - ef->text) + 1 : ef->len) - start;
@@ -149,6 +176,34 @@ int envfile_add_port(struct envfile *ef, uint16_t port, uint16_t sentinel)
 	return changed;
 }
 
+int envfile_is_epr(const struct envfile *ef)
+{
+	for (size_t at = 0; at < ef->len;) {
+		const char *nl = memchr(ef->text + at, '\n', ef->len - at);
+		size_t end = nl ? (size_t)(nl - ef->text) : ef->len;
+		const char *eq = memchr(ef->text + at, '=', end - at);
+
+		if (end - at < 5 || memcmp(ef->text + at, "EPR_", 4) != 0 || eq == NULL)
+			return 0;
+		at = end + 1;
+	}
+	return 1;
+}
+
+int envfile_claim(struct envfile *ef, const char *id)
+{
+	char old[64];
+
+	if (envfile_get(ef, EPR_KEY_LAUNCH, old, sizeof(old)) >= 0 && strcmp(old, id) == 0)
+		return 0;
+	if (!envfile_is_epr(ef)) {
+		errno = EEXIST;
+		return -1;
+	}
+	envfile_init(ef);
+	return envfile_set(ef, EPR_KEY_LAUNCH, id) < 0 ? -1 : 1;
+}
+
 /* The directory and base name of path, split into dir (NUL-terminated) and *base. */
 static int split_path(const char *path, char *dir, size_t cap, const char **base)
 {
@@ -227,20 +282,111 @@ int envfile_read(const char *path, struct envfile *ef)
 	return read_at(AT_FDCWD, path, ef);
 }
 
-static int lock_dir(int dirfd)
+/* Waits for an exclusive flock on fd, taking the milliseconds from *budget. */
+static int lock_wait(int fd, int *budget)
 {
 	struct timespec pause = { 0, 1000000 };
 
-	for (int waited = 0; flock(dirfd, LOCK_EX | LOCK_NB) < 0; waited++) {
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -1;
-		if (waited == LOCK_WAIT_MS) {
+		if (*budget <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
 		nanosleep(&pause, NULL);
+		--*budget;
 	}
 	return 0;
+}
+
+/* ".<base>.lock" beside the file. */
+static int lock_name(char *out, size_t cap, const char *base)
+{
+	size_t blen = strlen(base);
+
+	if (blen + 7 > cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	out[0] = '.';
+	memcpy(out + 1, base, blen);
+	memcpy(out + 1 + blen, ".lock", 6);
+	return 0;
+}
+
+/* A lock file only we (or the directory's owner) can open, so only we can lock it: mode
+ * 0600, owned by us or by the directory's owner, who can do anything there anyway. */
+static int trusted_lock(int fd, const struct stat *dir)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) == 0 &&
+	       (st.st_uid == geteuid() || st.st_uid == dir->st_uid);
+}
+
+/* Root in another user's directory (epr start, a server that dropped root: postgres) makes
+ * the lock that user's, so that both can open it. */
+static void give_to_dir_owner(int fd, const struct stat *dir)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || dir->st_uid == 0 || fstat(fd, &st) < 0 || st.st_uid != 0)
+		return;
+	if (fchown(fd, dir->st_uid, (gid_t)-1) < 0)
+		return; /* it stays root's; the owner's writers then fail with EACCES, not a wait */
+}
+
+/* Takes the writers' lock: an flock on ".<base>.lock", which the writer that holds it
+ * removes when it is done. Not the directory: anyone who can read a directory can flock it,
+ * and in /tmp that would stall every listen(). A lock file left by another user is removed
+ * if we may (our own directory, or root); else EPERM at once, never a wait. Returns the
+ * locked fd. */
+static int lock_writers(int dirfd, const char *name)
+{
+	struct stat dir, st, now;
+	int budget = LOCK_WAIT_MS;
+
+	if (fstat(dirfd, &dir) < 0)
+		return -1;
+	/* each lap either waits (from the budget) or finds the lock file changed under it */
+	for (int lap = 0; lap < 100000; lap++) {
+		int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+
+		if (fd < 0) {
+			int err = errno;
+			/* a symlink, or EACCES on another user's file, is that file's fault (removed
+			 * below, if we may); any other error is the directory's */
+			if (err != ELOOP && (err != EACCES || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+					     st.st_uid == geteuid())) {
+				errno = err;
+				return -1;
+			}
+		}
+		if (fd < 0 || !trusted_lock(fd, &dir)) {
+			if (fd >= 0)
+				close(fd);
+			if (unlinkat(dirfd, name, 0) < 0) {
+				errno = EPERM;
+				return -1;
+			}
+			continue;
+		}
+		give_to_dir_owner(fd, &dir);
+		if (lock_wait(fd, &budget) < 0) {
+			int err = errno;
+			close(fd);
+			errno = err;
+			return -1;
+		}
+		/* the writer before us may have removed (and another re-made) the name meanwhile */
+		if (fstat(fd, &st) == 0 && fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == now.st_dev && st.st_ino == now.st_ino)
+			return fd;
+		close(fd);
+	}
+	errno = ETIMEDOUT;
+	return -1;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -321,23 +467,30 @@ static int replace_at(int dirfd, const char *base, const struct envfile *ef)
 
 int envfile_update(const char *path, int (*update)(struct envfile *ef, void *arg), void *arg)
 {
-	char dir[4096];
+	char dir[4096], lock[NAME_MAX + 1];
 	const char *base;
 	struct envfile ef;
-	int dirfd, rc = -1, saved;
+	int dirfd, lockfd, rc = -1, saved;
 
-	if (split_path(path, dir, sizeof(dir), &base) < 0)
+	if (split_path(path, dir, sizeof(dir), &base) < 0 || lock_name(lock, sizeof(lock), base) < 0)
 		return -1;
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -1;
-	if (lock_dir(dirfd) == 0 && read_at(dirfd, base, &ef) == 0) {
-		int what = update(&ef, arg);
+	lockfd = lock_writers(dirfd, lock);
+	if (lockfd >= 0) {
+		if (read_at(dirfd, base, &ef) == 0) {
+			int what = update(&ef, arg);
 
-		rc = what < 0 ? -1 : what == 1 ? 0 : replace_at(dirfd, base, &ef);
+			rc = what < 0 ? -1 : what == 1 ? 0 : replace_at(dirfd, base, &ef);
+		}
+		saved = errno;
+		unlinkat(dirfd, lock, 0); /* while still held: the next writer makes a fresh one */
+		close(lockfd);
+		errno = saved;
 	}
 	saved = errno;
-	close(dirfd); /* releases the lock */
+	close(dirfd);
 	errno = saved;
 	return rc;
 }

@@ -1,5 +1,5 @@
-/* The env file: KEY=VALUE lines, no quotes, readable by sh's ".", docker --env-file and
- * systemd EnvironmentFile=. Held in a fixed buffer so that the shim never mallocs. */
+/* The env file: KEY=VALUE lines, no quotes, read back exactly by sh's ".", docker
+ * --env-file and systemd EnvironmentFile=. Held in a fixed buffer so that the shim never mallocs. */
 #ifndef EPR_ENVFILE_H
 #define EPR_ENVFILE_H
 
@@ -19,7 +19,16 @@ void envfile_init(struct envfile *ef);
  * or if it does not fit. */
 int envfile_get(const struct envfile *ef, const char *key, char *out, size_t cap);
 
-/* Sets key to value, replacing its line or appending one. -1 (ENOSPC) if it does not fit. */
+/* Whether value reads back as exactly itself in sh's ".", docker --env-file and systemd
+ * EnvironmentFile= alike: only letters, digits and "_-+=.,:/@%" (ports, plain paths).
+ * Anything else (spaces, quotes, "$", "`", ";", "#", "~", "\\", a newline) is refused. */
+int envfile_value_ok(const char *value);
+
+/* Whether key is a shell variable name: [A-Za-z_][A-Za-z0-9_]*. */
+int envfile_key_ok(const char *key);
+
+/* Sets key to value, replacing its line or appending one. -1 with errno EINVAL if the key
+ * or the value fails the checks above, ENOSPC if it does not fit; ef is then unchanged. */
 int envfile_set(struct envfile *ef, const char *key, const char *value);
 
 /* Records that port is listening, for sentinel (0: a port-0 bind): appends it to EPR_PORTS,
@@ -27,12 +36,22 @@ int envfile_set(struct envfile *ef, const char *key, const char *value);
  * already there, -1 with errno ENOSPC when EPR_MAX_EXPORTS ports are already recorded. */
 int envfile_add_port(struct envfile *ef, uint16_t port, uint16_t sentinel);
 
+/* Whether ef looks like a file epr wrote: every line an EPR_ key (an empty file counts). */
+int envfile_is_epr(const struct envfile *ef);
+
+/* Makes ef the file of launch id before the launch writes it: kept if its EPR_LAUNCH is id
+ * already (0); started afresh, holding just EPR_LAUNCH=id, if it is empty or an earlier
+ * launch's epr file (1); -1 with errno EEXIST if it holds anything but EPR_ keys, which is
+ * not epr's to replace. */
+int envfile_claim(struct envfile *ef, const char *id);
+
 /* Reads path into ef; a missing file reads as empty. Refuses a symlink (ELOOP), a
  * directory (EISDIR), anything else that is not a regular file such as a FIFO (EINVAL)
  * and a file over ENVFILE_MAX (EFBIG). 0, or -1 with errno set. */
 int envfile_read(const char *path, struct envfile *ef);
 
-/* Read-modify-write of path under an exclusive lock on its directory, so that concurrent
+/* Read-modify-write of path under an exclusive lock on ".<base>.lock" beside it (mode
+ * 0600, removed when done; one another user left is removed, or EPERM), so that concurrent
  * writers (threads, processes of one tree, epr start) lose no entry. update() changes ef
  * and returns 0 to write it, 1 to leave the file as it is, -1 (errno set) to fail. The
  * file is replaced atomically: a temporary file created with O_EXCL in the same directory

@@ -10,19 +10,24 @@
 #define EPR_ENV_LIB      "EPR_LIB"      /* epr: the libepr.so to preload */
 #define EPR_ENV_RUNTIME_DIR "EPR_RUNTIME_DIR" /* epr: where it keeps its list of launches */
 
-/* Internal: the absolute env-file path of the process tree that has already started it
- * afresh. A process that finds it equal to its own EPR_ENV_FILE merges into the file. */
+/* Internal: "<launch id>:<absolute env-file path>", set by the first shimmed process of a
+ * launch. A process that finds its own EPR_ENV_FILE there belongs to that launch. */
 #define EPR_ENV_TREE     "EPR_TREE"
 
 /* Internal: set by epr run/start for the shim. The abstract unix socket name of the
  * launch's supervisor, which then owns the port map and the env file. */
 #define EPR_ENV_SUPERVISOR "EPR_SUPERVISOR_SOCKET"
+
+/* Internal: the ports a process of the bare shim was handed, "P:S,..." (S 0 for port 0),
+ * kept by the shim for the next program image: bind, execve, listen is still exported. */
+#define EPR_ENV_BOUND "EPR_BOUND"
 #define EPR_SUPERVISOR_NAME_MAX 100
 
 /* Keys written into the env file. Readers ignore keys they do not know. */
 #define EPR_KEY_PORT        "EPR_PORT"    /* the first exported port */
 #define EPR_KEY_PORT_PREFIX "EPR_PORT_"   /* EPR_PORT_<sentinel>=<port> */
 #define EPR_KEY_PORTS       "EPR_PORTS"   /* every exported port, in listen order */
+#define EPR_KEY_LAUNCH      "EPR_LAUNCH"  /* the launch that wrote the file (its id) */
 #define EPR_KEY_PID         "EPR_PID"     /* added by epr start */
 #define EPR_KEY_PID_START   "EPR_PID_START" /* added by epr start: its start time, in ticks */
 #define EPR_KEY_LOG         "EPR_LOG"     /* added by epr start */

@@ -17,6 +17,9 @@ struct port_map {
 	} mapped[EPR_MAX_SENTINELS];
 	uint16_t zero[PORT_MAP_ZERO_SLOTS];
 	unsigned zero_next;
+	/* the ports in zero[], as bits: one load answers "was this port handed out for 0?" on
+	 * every bind that names a port (a list scan cost pass-through binds 7%: bench/) */
+	uint64_t zero_bits[65536 / 64];
 	uint16_t exported[EPR_MAX_EXPORTS];
 	unsigned exported_next;
 	int rewritten; /* set once any bind was rewritten; read without a lock by listen's fast path */
@@ -25,6 +28,9 @@ struct port_map {
 uint16_t port_map_sentinel_port(const struct port_map *m, uint16_t sentinel);
 void port_map_set_sentinel_port(struct port_map *m, uint16_t sentinel, uint16_t port);
 void port_map_remember_zero(struct port_map *m, uint16_t port);
+/* Whether port is one of the last PORT_MAP_ZERO_SLOTS ports handed out for port 0. Safe
+ * without the lock: bind's path asks it for binds that name a port. */
+int port_map_recent_zero(const struct port_map *m, uint16_t port);
 /* Whether port was handed out, and for which sentinel (0: a port-0 bind). */
 int port_map_find(const struct port_map *m, uint16_t port, uint16_t *sentinel);
 int port_map_exported(const struct port_map *m, uint16_t port);

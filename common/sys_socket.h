@@ -1,5 +1,6 @@
 /* The socket calls that common code makes, bound differently by each program: libepr.so
- * must reach the next bind()/listen() in the chain, never its own hooks; epr calls libc. */
+ * must reach the next bind()/listen() in the chain, never its own hooks; epr makes raw
+ * system calls, which LD_PRELOAD cannot interpose. */
 #ifndef EPR_SYS_SOCKET_H
 #define EPR_SYS_SOCKET_H
 

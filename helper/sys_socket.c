@@ -1,12 +1,16 @@
-/* epr is not preloaded with its own shim, so common code's socket calls go straight to libc. */
+/* epr's own sockets reach the kernel directly: epr may run under the shim (a launcher
+ * script that calls epr reserve), and libc's bind/listen are what LD_PRELOAD interposes. */
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "sys_socket.h"
 
 int sys_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	return bind(fd, addr, len);
+	return (int)syscall(SYS_bind, fd, addr, len);
 }
 
 int sys_listen(int fd, int backlog)
 {
-	return listen(fd, backlog);
+	return (int)syscall(SYS_listen, fd, backlog);
 }

@@ -16,17 +16,26 @@
 
 struct export {
 	uint16_t port, sentinel;
-	int full; /* set when the file already holds EPR_MAX_EXPORTS ports */
+	const char *launch; /* this launch's id */
+	int full;           /* set when the file already holds EPR_MAX_EXPORTS ports */
+	int foreign;        /* set when the file is not an epr env file */
 };
 
+/* The launch's first export starts the file afresh; later ones, in any process of the
+ * tree, merge into it. */
 static int add_port(struct envfile *ef, void *arg)
 {
 	struct export *e = arg;
-	int added = envfile_add_port(ef, e->port, e->sentinel);
+	int fresh = envfile_claim(ef, e->launch), added;
 
+	if (fresh < 0) {
+		e->foreign = errno == EEXIST;
+		return -1;
+	}
+	added = envfile_add_port(ef, e->port, e->sentinel);
 	if (added < 0)
-		e->full = 1;
-	return added < 0 ? -1 : added ? 0 : 1;
+		e->full = errno == ENOSPC;
+	return added < 0 ? -1 : added || fresh ? 0 : 1;
 }
 
 /* The port of a bound AF_INET/AF_INET6 socket, or -1. */
@@ -44,13 +53,18 @@ static int bound_port(int fd)
 	return -1;
 }
 
-static void log_export_failure(const char *path, int err)
+static void log_export_failure(const char *path, int err, int foreign)
 {
 	struct logline l;
 
 	log_start(&l, "error");
 	log_str(&l, "cannot write ");
 	log_str(&l, path);
+	if (foreign)
+		log_str(&l, ": it holds lines that are not EPR_ keys, so it is not an epr env "
+			    "file and is left alone");
+	else if (err == EPERM)
+		log_str(&l, ": a file there (it or its .lock) belongs to another user");
 	log_str(&l, ": ");
 	log_errno(&l, err);
 	log_end(&l);
@@ -75,7 +89,7 @@ static void log_full(const char *path)
 /* Called with the state lock held. 0, or -1 with errno set. */
 static int export_port(const char *path, struct export *e)
 {
-	e->full = 0;
+	e->full = e->foreign = 0;
 	if (envfile_update(path, add_port, e) < 0) {
 		if (!e->full)
 			return -1;
@@ -112,6 +126,24 @@ static int supervised_listen(int fd, int backlog, int saved)
 	return 0;
 }
 
+int export_bound(int fd, uint16_t port, uint16_t sentinel)
+{
+	const struct config *c = config_get();
+	struct export e = { .port = port, .sentinel = sentinel, .launch = c->tree_id };
+	int saved = errno, rc;
+
+	state_lock();
+	rc = port_map_exported(state_map(), port) ? 0 : export_port(c->env_file, &e);
+	state_unlock();
+	if (rc < 0) {
+		int err = errno;
+		log_export_failure(c->env_file, err, e.foreign);
+		return fail_listen(fd, err);
+	}
+	errno = saved;
+	return 0;
+}
+
 int export_listen(int fd, int backlog)
 {
 	const struct config *c = config_get();
@@ -137,12 +169,13 @@ int export_listen(int fd, int backlog)
 	if (sys_listen(fd, backlog) < 0)
 		return -1;
 	e.port = (uint16_t)port;
+	e.launch = c->tree_id;
 	state_lock();
 	rc = port_map_exported(map, e.port) ? 0 : export_port(c->env_file, &e);
 	state_unlock();
 	if (rc < 0) {
 		int err = errno;
-		log_export_failure(c->env_file, err);
+		log_export_failure(c->env_file, err, e.foreign);
 		return fail_listen(fd, err);
 	}
 	errno = saved;

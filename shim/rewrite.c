@@ -4,7 +4,9 @@
 
 #include <errno.h>
 
+#include "address.h"
 #include "config.h"
+#include "handed.h"
 #include "launch_wire.h"
 #include "log.h"
 #include "policy.h"
@@ -24,20 +26,39 @@ static void log_debug(const struct sockaddr *asked, unsigned port)
 	log_end(&l);
 }
 
+static void remember_zero(unsigned port)
+{
+	state_lock();
+	port_map_remember_zero(state_map(), (uint16_t)port);
+	state_unlock();
+}
+
 int rewrite_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	const struct config *c = config_get();
 	unsigned port = 0;
 	int rc;
 
-	if (!policy_candidate(&c->policy, addr, len))
+	if (!policy_candidate_in(&c->policy, state_map(), addr, len))
 		return sys_bind(fd, addr, len);
-	if (c->supervisor[0] && !c->error) {
+	if (c->supervisor[0] && !c->error && policy_candidate(&c->policy, addr, len)) {
 		rc = supervised_call(LAUNCH_BIND, fd, addr, len, &port);
 		if (rc == 0 && c->debug)
 			log_debug(addr, port);
+		if (rc == 0 && address_port(addr, len) == 0)
+			remember_zero(port); /* so that bind 0, close, bind that port works here too */
 	} else {
-		rc = policy_bind(&c->policy, state_map(), fd, addr, len);
+		struct policy_result res;
+
+		rc = policy_bind_result(&c->policy, state_map(), fd, addr, len, &res);
+		if (rc == 0 && c->env_file[0]) {
+			state_lock();
+			handed_publish(); /* for the next image, should this one exec before listen */
+			state_unlock();
+			/* UDP never listens: a sentinel's UDP socket receives, so export it now */
+			if (res.export_now)
+				rc = export_bound(fd, (uint16_t)res.port, res.sentinel);
+		}
 	}
 	return rc == POLICY_PASS ? sys_bind(fd, addr, len) : rc;
 }

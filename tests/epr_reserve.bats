@@ -162,3 +162,26 @@ print(s.getsockname()[1], flush=True); time.sleep(10)' >"$BATS_TEST_TMPDIR/busy"
 	[ "$status" -eq 0 ]
 	[ "$output" = "epr 0.1.0" ]
 }
+
+@test "epr reserve under the shim reaches the kernel directly: nothing exported, nothing rewritten" {
+	env_file=$BATS_TEST_TMPDIR/launch.env
+	run env LD_PRELOAD="$LIBEPR" EPR_ENV_FILE="$env_file" EPR_DEBUG=1 "$EPR_BIN" reserve
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^[0-9]+$ ]] # one port, and no libepr: line about a rewrite
+	[ ! -e "$env_file" ]
+	python3 "$RESERVED" 127.0.0.1 "$output"
+}
+
+@test "a launcher script that calls epr reserve exports only its server's port" {
+	env_file=$BATS_TEST_TMPDIR/launch.env
+	run in_netns "$EPR_BIN" run -p 8000 -e "$env_file" -- sh -c \
+		'p=$("$1" reserve) && echo "RESERVED $p" && exec "$2" 127.0.0.1:8000' sh "$EPR_BIN" \
+		"$EPR_BUILD/tests/listen_server"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	server=$(awk '$1 == "LISTEN" { print $3 }' <<<"$output")
+	[ -n "$server" ] && [ "$server" -ne 8000 ]
+	[ "$(env_value "$env_file" EPR_PORTS)" = "$server" ]
+	[ "$(env_value "$env_file" EPR_PORT_8000)" = "$server" ]
+}

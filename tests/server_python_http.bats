@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# python3 -m http.server takes port 0, but prints the port it was told, not the one it got:
-# epr exports the real one. It also runs side by side told a fixed port, 8000.
+# python3 -m http.server takes port 0 and prints the port it really got; epr exports it too.
+# It also runs side by side told a fixed port, 8000.
 
 load helpers
 load servers/servers

@@ -86,3 +86,18 @@ PROBE=$TESTS/progs/bind_probe.py
 	[[ "$output" == *"ERROR 127.0.0.1:0 EMFILE"* ]]
 	[[ "$output" == *"error: bind 127.0.0.1:0: cannot reserve a port: Too many open files"* ]]
 }
+
+@test "with IPv6 disabled, binds to [::]:0 and [::]:S work as they do without the shim" {
+	run in_netns sh -c '
+		echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
+		echo 1 > /proc/sys/net/ipv6/conf/lo/disable_ipv6
+		echo "plain: $("$1" inet6 stream :: 0 listen)"
+		for v6only in 0 1; do
+			echo "zero v6only=$v6only: $(LD_PRELOAD="$2" "$1" inet6 stream :: 0 v6only=$v6only listen)"
+			echo "sentinel v6only=$v6only: $(EPR_PORTS=3306 LD_PRELOAD="$2" "$1" inet6 stream :: 3306 v6only=$v6only listen)"
+		done' sh "$PROBE" "$LIBEPR"
+	echo "$output"
+	[[ "$output" == *"plain: OK "* ]] # the baseline: the kernel takes it
+	[ "$(grep -c ': OK [0-9]* reuseaddr=1 ' <<<"$output")" -eq 4 ]
+	[[ "$output" != *"OK 3306 "* ]] && [[ "$output" != *ERR* ]]
+}

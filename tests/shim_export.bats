@@ -9,7 +9,7 @@ setup() {
 	ENV=$BATS_TEST_TMPDIR/db.env
 }
 
-@test "the env file appears once the server listens, with EPR_PORT, EPR_PORT_<S> and EPR_PORTS" {
+@test "the env file appears once the server listens, with EPR_PORT, EPR_PORT_<S>, EPR_PORTS and EPR_LAUNCH" {
 	EPR_PORTS=3306 EPR_ENV_FILE=$ENV run shimmed "$SERVER" 127.0.0.1:3306 '[::1]:3306' 127.0.0.1:0
 	[ "$status" -eq 0 ]
 	mapfile -t ports < <(listened_ports)
@@ -17,7 +17,8 @@ setup() {
 	[ "$(env_value "$ENV" EPR_PORT)" = "${ports[0]}" ]
 	[ "$(env_value "$ENV" EPR_PORT_3306)" = "${ports[0]}" ]
 	[ "$(env_value "$ENV" EPR_PORTS)" = "${ports[0]},${ports[2]}" ]
-	[ "$(wc -l <"$ENV")" -eq 3 ]
+	[[ "$(env_value "$ENV" EPR_LAUNCH)" =~ ^[0-9a-f]{16}$ ]]
+	[ "$(wc -l <"$ENV")" -eq 4 ]
 }
 
 @test "the env file does not exist until the port is connectable" {
@@ -48,13 +49,37 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)'
 	[ ! -e "$BATS_TEST_TMPDIR/elsewhere/rel.env" ]
 }
 
-@test "a fresh launch never reports an earlier launch's ports" {
+@test "loading the shim touches no file: a program that never listens leaves EPR_ENV_FILE alone" {
+	printf 'my notes\n' >"$BATS_TEST_TMPDIR/notes.txt"
+	run "$EPR_BIN" run -e "$BATS_TEST_TMPDIR/notes.txt" -- /bin/true
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/notes.txt")" = "my notes" ]
+	# a running server's env file survives every other shimmed command (the SYNOPSIS style)
 	printf 'EPR_PORT=1\nEPR_PORTS=1\nEPR_PID=99\n' >"$ENV"
-	EPR_ENV_FILE=$ENV run shimmed "$SERVER" -n 127.0.0.1:0
-	[ ! -e "$ENV" ] # no listen: nothing to report, and the stale file is gone
-	printf 'EPR_PORT=1\nEPR_PORTS=1\n' >"$ENV"
+	cp "$ENV" "$BATS_TEST_TMPDIR/before"
+	EPR_ENV_FILE=$ENV run shimmed sh -c 'true; ls / >/dev/null; "$1" -n 127.0.0.1:0' sh "$SERVER"
+	[ "$status" -eq 0 ]
+	cmp "$ENV" "$BATS_TEST_TMPDIR/before"
+}
+
+@test "a launch's first export starts the file afresh: no earlier launch's ports" {
+	printf 'EPR_PORT=1\nEPR_PORTS=1\nEPR_PORT_3306=1\nEPR_PID=99\n' >"$ENV"
 	EPR_ENV_FILE=$ENV run shimmed "$SERVER" 127.0.0.1:0
+	[ "$status" -eq 0 ]
 	[ "$(env_value "$ENV" EPR_PORTS)" = "$(listened_ports)" ]
+	[ "$(env_value "$ENV" EPR_PORT)" = "$(listened_ports)" ]
+	[ -z "$(env_value "$ENV" EPR_PID)" ] && [ -z "$(env_value "$ENV" EPR_PORT_3306)" ]
+}
+
+@test "a file that is not an epr env file is never replaced: listen() fails with EEXIST" {
+	printf 'EPR_PORT=1\nmy notes\n' >"$ENV"
+	cp "$ENV" "$BATS_TEST_TMPDIR/before"
+	EPR_ENV_FILE=$ENV run shimmed "$SERVER" 127.0.0.1:0
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"ERROR 127.0.0.1:0 EEXIST"* ]]
+	[[ "$output" == *"libepr: listen_server["*"]: error: cannot write $ENV: it holds lines that are not EPR_ keys, so it is not an epr env file and is left alone: File exists"* ]]
+	cmp "$ENV" "$BATS_TEST_TMPDIR/before"
 }
 
 @test "the processes of one tree merge their ports into one file" {
@@ -89,13 +114,14 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)'
 	[ "$(env_value "$ENV" EPR_PORT_5432)" = "$(listened_ports | head -n1)" ]
 }
 
-@test "the file is replaced, never written through a symlink, and no temporary file is left" {
+@test "a symlink at the path is never written through nor replaced (ELOOP), and no temporary file is left" {
 	echo precious >"$BATS_TEST_TMPDIR/victim"
 	ln -s "$BATS_TEST_TMPDIR/victim" "$ENV"
 	EPR_ENV_FILE=$ENV run shimmed "$SERVER" 127.0.0.1:0
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"ERROR 127.0.0.1:0 ELOOP"* ]]
 	[ "$(cat "$BATS_TEST_TMPDIR/victim")" = precious ]
-	[ -f "$ENV" ] && [ ! -L "$ENV" ]
+	[ -L "$ENV" ]
 	[ "$(find "$BATS_TEST_TMPDIR" -name '*.tmp' | wc -l)" -eq 0 ]
 }
 
@@ -108,11 +134,12 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)'
 }
 
 @test "keys the shim does not know (EPR_PID from epr start) are kept" {
-	printf 'EPR_PID=4242\n' >"$ENV"
-	# a descendant of the launch that wrote EPR_PID merges into its file
-	EPR_TREE=$ENV EPR_ENV_FILE=$ENV run shimmed "$SERVER" 127.0.0.1:0
+	# the launch exports, epr start adds EPR_PID, then another process of the tree exports
+	EPR_ENV_FILE=$ENV run shimmed sh -c '"$1" 127.0.0.1:0 && echo EPR_PID=4242 >>"$2" &&
+		"$1" 127.0.0.1:0' sh "$SERVER" "$ENV"
+	[ "$status" -eq 0 ]
 	[ "$(env_value "$ENV" EPR_PID)" = 4242 ]
-	[ "$(env_value "$ENV" EPR_PORT)" = "$(listened_ports)" ]
+	[ "$(env_value "$ENV" EPR_PORTS)" = "$(listened_ports | paste -sd,)" ]
 }
 
 @test "a program that listens on port 0 again and again is capped at 256 ports, said once" {
@@ -156,4 +183,79 @@ except OSError as e:
 	echo "$output"
 	[[ "$output" == *"ERROR 127.0.0.1:0 EACCES"* ]]
 	[[ "$output" == *"error: cannot write $dir/db.env: Permission denied"* ]]
+}
+
+@test "another user cannot stall listen(): a lock held on a shared sticky directory holds nothing up" {
+	dir=$(mktemp -d /tmp/epr-shared.XXXXXX)
+	chmod 1777 "$dir"
+	# nobody takes the lock the export once took, the directory's, and keeps it
+	background setpriv --reuid=nobody --regid=nogroup --clear-groups flock "$dir" sleep 30
+	for ((i = 0; i < 50; i++)); do flock -n "$dir" true || break; sleep 0.1; done
+	run flock -n "$dir" true
+	[ "$status" -ne 0 ] # held
+	start=$(date +%s%N)
+	EPR_ENV_FILE=$dir/db.env run shimmed "$SERVER" 127.0.0.1:0
+	took_ms=$((($(date +%s%N) - start) / 1000000))
+	exported=$(env_value "$dir/db.env" EPR_PORTS)
+	leftover=$(find "$dir" -mindepth 1 ! -name db.env | wc -l)
+	rm -rf "$dir"
+	echo "$output (took ${took_ms} ms)"
+	[ "$status" -eq 0 ]
+	[ "$took_ms" -lt 2500 ]
+	[ "$exported" = "$(listened_ports)" ]
+	[ "$leftover" -eq 0 ] # no lock file stays behind
+}
+
+@test "a lock file planted by another user never makes listen() wait" {
+	dir=$(mktemp -d /tmp/epr-shared.XXXXXX)
+	chmod 1777 "$dir"
+	cp "$SERVER" "$LIBEPR" "$dir/"
+	chmod 755 "$dir/listen_server" "$dir/libepr.so"
+	# nobody plants the lock file's name and holds a lock on it
+	background setpriv --reuid=nobody --regid=nogroup --clear-groups flock "$dir/.db.env.lock" sleep 30
+	for ((i = 0; i < 50; i++)); do [ -e "$dir/.db.env.lock" ] && break; sleep 0.1; done
+	# root may remove it: the export goes ahead
+	EPR_ENV_FILE=$dir/db.env run shimmed "$SERVER" 127.0.0.1:0
+	root_status=$status root_exported=$(env_value "$dir/db.env" EPR_PORTS) root_port=$(listened_ports)
+	# another user may not (the sticky bit): its listen() fails at once, saying why
+	background setpriv --reuid=nobody --regid=nogroup --clear-groups flock "$dir/.web.env.lock" sleep 30
+	for ((i = 0; i < 50; i++)); do [ -e "$dir/.web.env.lock" ] && break; sleep 0.1; done
+	start=$(date +%s%N)
+	run setpriv --reuid=daemon --regid=daemon --clear-groups \
+		env EPR_ENV_FILE="$dir/web.env" LD_PRELOAD="$dir/libepr.so" "$dir/listen_server" 127.0.0.1:0
+	took_ms=$((($(date +%s%N) - start) / 1000000))
+	web_exists=$([ -e "$dir/web.env" ] && echo yes || echo no)
+	rm -rf "$dir"
+	echo "root: $root_status $root_exported; daemon: $output (took ${took_ms} ms)"
+	[ "$root_status" -eq 0 ] && [ "$root_exported" = "$root_port" ]
+	[[ "$output" == *"ERROR 127.0.0.1:0 EPERM"* ]]
+	[[ "$output" == *"error: cannot write $dir/web.env: a file there (it or its .lock) belongs to another user: Operation not permitted"* ]]
+	[ "$took_ms" -lt 2500 ]
+	[ "$web_exists" = no ]
+}
+
+@test "a socket bound in one program image and listened on after execve() is exported" {
+	for spec in "0 127.0.0.1:0" "3306 127.0.0.1:3306" "0 [::1]:0"; do
+		read -r sentinel addr <<<"$spec"
+		rm -f "$ENV"
+		# the first image binds (rewritten) and execs; the second listens on the inherited fd
+		EPR_PORTS=3306 EPR_ENV_FILE=$ENV run shimmed python3 -c '
+import os, socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+host = host.strip("[]")
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+s.bind((host, int(port)))
+s.set_inheritable(True)
+print("BOUND", s.getsockname()[1], flush=True)
+os.execv(sys.executable, [sys.executable, "-c", """
+import socket, sys
+s = socket.socket(fileno=int(sys.argv[1])); s.listen(1); print("LISTEN", s.getsockname()[1])
+""", str(s.fileno())])' "$addr"
+		echo "$addr: $output"
+		[ "$status" -eq 0 ]
+		port=$(awk '$1 == "LISTEN" { print $2 }' <<<"$output")
+		[ -n "$port" ] && [ "$port" -ne 3306 ]
+		[ "$(env_value "$ENV" EPR_PORTS)" = "$port" ]
+		if [ "$sentinel" != 0 ]; then [ "$(env_value "$ENV" EPR_PORT_3306)" = "$port" ]; fi
+	done
 }

@@ -13,7 +13,7 @@ PROBE=$TESTS/progs/bind_probe.py
 	[ "$port" -gt 0 ]
 	listening_on "$port"
 	# the reservation's connection, closed by the accepted side, is what holds the port
-	ss -Htan state time-wait "sport = :$port" | grep -q "127.0.0.1:$port">/dev/null || true
+	ss -Htan state time-wait "sport = :$port" | grep -q "127.0.0.1:$port"
 }
 
 @test "a sentinel bind is moved off the sentinel, even while a real server holds it" {
@@ -35,7 +35,7 @@ PROBE=$TESTS/progs/bind_probe.py
 	[ "${#ports[@]}" -eq 2 ]
 	[ "${ports[0]}" -eq "${ports[1]}" ] && [ "${ports[0]}" -ne 3306 ]
 	ss -Hltn "sport = :${ports[0]}" | grep -q "127.0.0.1:${ports[0]}"
-	ss -Hltn "sport = :${ports[0]}" | grep -q "\[::1\]:${ports[0]}">/dev/null || true
+	ss -Hltn "sport = :${ports[0]}" | grep -q "\[::1\]:${ports[0]}"
 }
 
 @test "a sentinel bound first on ::1 then on 127.0.0.1 also gets one port" {
@@ -66,7 +66,7 @@ PROBE=$TESTS/progs/bind_probe.py
 	a=$(awk '$1 == "LISTEN" { print $3 }' "$BATS_TEST_TMPDIR/a")
 	b=$(awk '$1 == "LISTEN" { print $3 }' "$BATS_TEST_TMPDIR/b")
 	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -ne "$b" ]
-	listening_on "$a" && listening_on "$b">/dev/null || true
+	listening_on "$a" && listening_on "$b"
 }
 
 @test "SO_REUSEADDR is forced on the program's socket; IPV6_V6ONLY is left as set" {
@@ -115,7 +115,7 @@ PROBE=$TESTS/progs/bind_probe.py
 		got=$(shimmed "$PROBE" $args || true)
 		echo "$args: expected '$expected', got '$got'"
 		[ "$got" = "$expected" ] && [[ "$got" =~ ^ERR ]]
-	done>/dev/null || true
+	done
 }
 
 @test "EPR_DEBUG=1 logs each rewrite as one libepr line" {
@@ -160,4 +160,47 @@ PROBE=$TESTS/progs/bind_probe.py
 	echo "$output"
 	[[ "$output" =~ OK\ 4000[02]\  ]]
 	[ "$(grep -c 'was taken first; reserving another' <<<"$output")" -eq 2 ]
+}
+
+@test "a dual-stack [::]:0 port is protected on IPv4 too: plain IPv4 bind(0) is not handed it" {
+	# two ephemeral ports: once the shim's port is closed, an unprotected one is the next
+	# plain bind(0)'s; protected (in TIME_WAIT on 127.0.0.1), only the other port is left
+	run in_netns sh -c '
+		echo "40000 40001" > /proc/sys/net/ipv4/ip_local_port_range
+		LD_PRELOAD="$2" "$1" inet6 stream :: 0 v6only=0
+		python3 -c "
+import socket
+held = []
+for _ in range(2):
+    s = socket.socket()
+    try:
+        s.bind((\"127.0.0.1\", 0)); held.append(s); print(\"PLAIN\", s.getsockname()[1])
+    except OSError as e:
+        print(\"PLAIN ERR\", e.errno)"' sh "$PROBE" "$LIBEPR"
+	echo "$output"
+	shim=$(awk '$1 == "OK" { print $2 }' <<<"$output")
+	[ -n "$shim" ]
+	[ "$(grep -c "^PLAIN $shim\$" <<<"$output")" -eq 0 ]
+	[ "$(grep -c '^PLAIN 4000[01]$' <<<"$output")" -eq 1 ]
+}
+
+@test "bind 0, close, bind that port again without SO_REUSEADDR: it works, and is exported" {
+	for host in 127.0.0.1 ::1; do
+		env_file=$BATS_TEST_TMPDIR/probe-${host//:/}.env
+		run in_netns env LD_PRELOAD="$LIBEPR" EPR_ENV_FILE="$env_file" python3 -c '
+import socket, sys
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+probe = socket.socket(family); probe.bind((sys.argv[1], 0)); port = probe.getsockname()[1]
+probe.close()
+s = socket.socket(family)  # no SO_REUSEADDR, as a test harness does
+try:
+    s.bind((sys.argv[1], port)); s.listen(1)
+except OSError as e:
+    print("ERR", e.strerror); sys.exit(1)
+print("REBOUND", port)' "$host"
+		echo "$host: $output"
+		[ "$status" -eq 0 ]
+		port=$(awk '$1 == "REBOUND" { print $2 }' <<<"$output")
+		[ "$(env_value "$env_file" EPR_PORTS)" = "$port" ]
+	done
 }

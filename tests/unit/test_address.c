@@ -214,10 +214,33 @@ static void test_reservation(void)
 	ok(!caller_written, "reservation: no caller's buffer was written");
 }
 
+static void test_ipv4_fallback(void)
+{
+	union caller c;
+	struct bind_addr a, o;
+
+	v6(&c, "::", 3306);
+	address_copy(&a, &c.sa, 28);
+	memset(&o, 0xEE, sizeof(o));
+	ok(address_ipv4_fallback(&a, &o), "ipv4_fallback: [::] has one");
+	is_str(show(&o), "127.0.0.1:0/16", "ipv4_fallback: ... 127.0.0.1, port 0");
+	ok(zero_after(&o, 16), "ipv4_fallback: ... and nothing else set");
+	v6(&c, "::1", 3306);
+	address_copy(&a, &c.sa, 28);
+	ok(!address_ipv4_fallback(&a, &o), "ipv4_fallback: ::1 has none (a v6-only address)");
+	v6(&c, "2001:db8::5", 0);
+	address_copy(&a, &c.sa, 28);
+	ok(!address_ipv4_fallback(&a, &o), "ipv4_fallback: a specific IPv6 address has none");
+	v4(&c, "0.0.0.0", 0);
+	address_copy(&a, &c.sa, 16);
+	ok(!address_ipv4_fallback(&a, &o), "ipv4_fallback: IPv4 needs none");
+}
+
 int main(void)
 {
 	test_port();
 	test_copy();
 	test_reservation();
+	test_ipv4_fallback();
 	return tap_done();
 }

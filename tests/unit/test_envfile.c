@@ -430,11 +430,18 @@ static void test_update(void)
 static void test_update_lock_timeout(void)
 {
 	int dfd = open(tmpdir, O_RDONLY | O_DIRECTORY);
+	int lfd = open(in_tmp(".locked.env.lock"), O_RDWR | O_CREAT | O_EXCL, 0600);
 	pid_t pid;
 	int status = 0;
 
 	if (dfd < 0 || flock(dfd, LOCK_EX) < 0)
 		tap_bail("cannot lock %s: %s", tmpdir, strerror(errno));
+	is_int(envfile_update(in_tmp("dir-locked.env"), set_key, "1"), 0,
+	       "update: a lock on the directory (anyone who can read it can take one) stalls nothing");
+	ok(access(in_tmp(".dir-locked.env.lock"), F_OK) < 0, "update: ... and leaves no lock file");
+	close(dfd);
+	if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
+		tap_bail("cannot lock %s: %s", in_tmp(".locked.env.lock"), strerror(errno));
 	pid = fork();
 	if (pid == 0) {
 		alarm(20);
@@ -444,9 +451,18 @@ static void test_update_lock_timeout(void)
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	   "update: a directory locked by another gives up with ETIMEDOUT");
+	   "update: the lock file held by another writer gives up with ETIMEDOUT");
 	ok(access(in_tmp("locked.env"), F_OK) < 0, "update: ... and writes nothing");
-	close(dfd);
+	close(lfd);
+	chmod(in_tmp(".locked.env.lock"), 0644); /* loosened: not trusted, so replaced */
+	is_int(envfile_update(in_tmp("locked.env"), set_key, "1"), 0,
+	       "update: a lock file others could open is removed and made afresh");
+	if (symlink("/nonexistent/epr-lock", in_tmp(".sym.env.lock")) < 0)
+		tap_bail("symlink: %s", strerror(errno));
+	is_int(envfile_update(in_tmp("sym.env"), set_key, "1"), 0,
+	       "update: a symlink at the lock's name is removed, never followed");
+	ok(access(in_tmp(".sym.env.lock"), F_OK) < 0 && errno == ENOENT, "update: ... and no lock is left");
+	clean_tmp();
 }
 
 /* A FIFO at the path must not block the host's listen() forever. */
@@ -517,6 +533,77 @@ static void test_update_concurrent(void)
 	clean_tmp();
 }
 
+/* What cannot be written so that sh, docker and systemd all read it back is refused. */
+static void test_unsafe_values(void)
+{
+	static const char *const bad[] = {
+		"a;id", "a b", "a'b", "a\"b", "$HOME", "`id`", "$(id)", "a\nEPR_PORT=1", "a\\b",
+		"#x", "~/x", "a*", "a?", "a[b]", "a&b", "a|b", "a<b", "a>b", "a\tb", "a\rb", "(x)", "!x",
+		"{a,b}", "\xc3\xa9",
+	};
+	static const char *const good[] = {
+		"", "41234", "3306,6379", "/tmp/epr-1.Ab_c/log", "a=b", "user@host:/x", "50%",
+		"+-.,:/@%_=",
+	};
+	struct envfile ef;
+	char cmd[256], got[64];
+	FILE *sh;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ok(!envfile_value_ok(bad[i]), "value_ok: '%s' is refused", bad[i]);
+		load(&ef, "A=1\n");
+		errno = 0;
+		ok(envfile_set(&ef, "K", bad[i]) == -1 && errno == EINVAL && ef.len == 4,
+		   "set: '%s' fails with EINVAL and changes nothing", bad[i]);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ok(envfile_value_ok(good[i]), "value_ok: '%s' passes", good[i]);
+	envfile_init(&ef);
+	ok(envfile_set(&ef, "A\nB", "1") == -1 && errno == EINVAL, "set: a key with a newline is refused");
+	ok(envfile_set(&ef, "A=B", "1") == -1 && errno == EINVAL, "set: a key with '=' is refused");
+	ok(envfile_set(&ef, "", "1") == -1 && errno == EINVAL, "set: an empty key is refused");
+	ok(envfile_set(&ef, "1A", "1") == -1 && errno == EINVAL, "set: a key starting with a digit is refused");
+
+	/* every character that passes reads back as itself in sh */
+	is_int(envfile_update(in_tmp("safe.env"), set_key, (void *)"+-.,:/@%_=Az09"), 0,
+	       "update: a value of every safe character is written");
+	snprintf(cmd, sizeof(cmd), "sh -c '. \"$1\" && printf %%s \"$KEY\"' sh %s", in_tmp("safe.env"));
+	sh = popen(cmd, "r");
+	got[0] = '\0';
+	if (sh && fgets(got, sizeof(got), sh) == NULL)
+		got[0] = '\0';
+	if (sh)
+		pclose(sh);
+	is_str(got, "+-.,:/@%_=Az09", "sh: . reads it back exactly");
+	clean_tmp();
+}
+
+/* A launch starts its file afresh once, keeps its own, and replaces only an epr file. */
+static void test_claim(void)
+{
+	struct envfile ef;
+
+	envfile_init(&ef);
+	ok(envfile_is_epr(&ef), "is_epr: an empty file is");
+	is_int(envfile_claim(&ef, "00ff"), 1, "claim: an empty file is started afresh");
+	is_str(text(&ef), "EPR_LAUNCH=00ff\n", "claim: ... holding just EPR_LAUNCH");
+	load(&ef, "EPR_LAUNCH=00ff\nEPR_PORT=1\nEPR_PID=7\n");
+	is_int(envfile_claim(&ef, "00ff"), 0, "claim: the launch's own file is kept");
+	is_str(text(&ef), "EPR_LAUNCH=00ff\nEPR_PORT=1\nEPR_PID=7\n", "claim: ... as it was");
+	is_int(envfile_claim(&ef, "abcd"), 1, "claim: another launch's file is started afresh");
+	is_str(text(&ef), "EPR_LAUNCH=abcd\n", "claim: ... without its ports");
+	load(&ef, "EPR_PORT=1\nEPR_PORTS=1\n");
+	is_int(envfile_claim(&ef, "abcd"), 1, "claim: an epr file without EPR_LAUNCH is an earlier launch's");
+	load(&ef, "EPR_PORT=1\nnotes\n");
+	errno = 0;
+	ok(envfile_claim(&ef, "abcd") == -1 && errno == EEXIST, "claim: a line that is no key: EEXIST");
+	is_str(text(&ef), "EPR_PORT=1\nnotes\n", "claim: ... and nothing changed");
+	load(&ef, "HOME=/root\n");
+	ok(!envfile_is_epr(&ef), "is_epr: another key makes it not an epr file");
+	load(&ef, "EPR_\n");
+	ok(!envfile_is_epr(&ef), "is_epr: EPR_ without '=' is not a key line");
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL)
@@ -531,6 +618,8 @@ int main(void)
 	test_update_concurrent();
 	test_update_fifo();
 	test_update_lock_timeout();
+	test_unsafe_values();
+	test_claim();
 	clean_tmp();
 	rmdir(tmpdir);
 	return tap_done();
