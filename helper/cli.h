@@ -62,6 +62,12 @@ char *launch_absolute_path(const char *path);
  * EPR_ENV_FILE, when l does not set them, are kept as inherited if keep_inherited, else
  * removed; EPR_ZERO and EPR_DEBUG are kept. */
 void launch_env_apply(const struct launch *l, const char *shim, bool keep_inherited);
+/* Exits 1 naming what when path cannot go into an env file as it is (see envfile_value_ok). */
+void launch_check_value(const char *what, const char *path);
+/* Exits 1 unless path can be the env file: a safe value, and missing or a file epr wrote
+ * (read into ef, which is left empty otherwise). */
+struct envfile;
+void launch_check_env_file(const char *path, struct envfile *ef);
 
 /* command_path.c: CMD as execvp would find it (a name without '/' is looked up in $PATH).
  * Returns a malloc'd path, or NULL with errno ENOENT (not found) or EACCES (found, but

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "envfile.h"
 #include "epr_env.h"
 #include "launch.h"
 
@@ -66,6 +67,11 @@ int cmd_run(int argc, char *argv[])
 	inherited = getenv(EPR_ENV_ENV_FILE);
 	if (!l.env_file && inherited && *inherited)
 		l.env_file = launch_absolute_path(inherited);
+	if (l.env_file) {
+		static struct envfile ef;
+
+		launch_check_env_file(l.env_file, &ef);
+	}
 	shim = shim_path_find();
 	s.options = &l;
 	s.foreground = true;

@@ -100,27 +100,38 @@ static bool live_launch(const struct envfile *ef)
 	return proc_running((pid_t)atoi(pid), strtoull(start, NULL, 10));
 }
 
-/* Picks the env file and the log; refuses the file of a live launch and removes a stale
- * one, which would look ready. */
+/* Picks the env file and the log; refuses the file of a live launch, and any file that epr
+ * did not write; removes a stale one, which would look ready. */
 static void prepare_files(void)
 {
 	static struct envfile ef;
 	int fd;
 
 	if (!options.env_file) {
+		const char *tmp = getenv("TMPDIR");
+
+		launch_check_value("TMPDIR", tmp && *tmp ? tmp : "/tmp");
 		s.tmpdir = private_dir_create();
 		if (asprintf(&options.env_file, "%s/env", s.tmpdir) < 0)
 			cli_fail("out of memory");
 	} else {
-		if (envfile_read(options.env_file, &ef) == 0 && live_launch(&ef))
-			cli_fail("%s belongs to a launch that is still running; stop it first "
-				 "with 'epr stop %s'", options.env_file, options.env_file);
+		launch_check_env_file(options.env_file, &ef);
+		if (ef.len) {
+			if (live_launch(&ef))
+				cli_fail("%s belongs to a launch that is still running; stop it first "
+					 "with 'epr stop %s'", options.env_file, options.env_file);
+		}
 		if (unlink(options.env_file) != 0 && errno != ENOENT)
 			cli_fail("removing the stale %s: %s", options.env_file, strerror(errno));
 	}
 	if (!s.log && asprintf((char **)&s.log, s.tmpdir ? "%s/log" : "%s.log",
 			       s.tmpdir ? s.tmpdir : options.env_file) < 0)
 		cli_fail("out of memory");
+	if (!envfile_value_ok(s.log)) {
+		if (s.tmpdir)
+			private_dir_remove(s.tmpdir);
+		launch_check_value("the log", s.log);
+	}
 	fd = open(s.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		int err = errno;

@@ -53,9 +53,9 @@ void launch_ports_init(struct launch_state *l);
 /* The policy applied to bind(fd, addr, len) on the supervisor's copy of a target's socket:
  * 0 bound, POLICY_PASS to let the target bind as asked, or a positive errno. *port is the
  * port bound. A repeated bind of a socket already bound to a port of ours is success (a
- * restarted system call). */
+ * restarted system call). A UDP bind to a sentinel (pid's) is exported at once. */
 int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
-		unsigned *port);
+		unsigned *port, pid_t pid);
 /* fd (the supervisor's copy) now listens in process pid: exported when its port is one the
  * launch handed out. 0, or a positive errno when the env file cannot be written. */
 int launch_listened(struct launch_state *l, int fd, pid_t pid);
@@ -89,8 +89,8 @@ int channel_open(struct launch_state *l);
 bool channel_serve(struct launch_state *l, int listener);
 
 /* listeners.c: which sockets listen, from the kernel's sock_diag. */
-/* Fills inodes with those of every listening TCP socket in this network namespace; their
- * count, or -1 with errno. */
+/* Fills inodes with those of every listening TCP socket and every bound UDP socket in this
+ * network namespace; their count, or -1 with errno. */
 int listeners_inodes(unsigned long long *inodes, size_t cap);
 
 /* launch_registry.c: the caller's live launches, one file each in a directory of the user's. */

@@ -73,7 +73,7 @@ static struct launch_reply answer(struct launch_state *l, const struct launch_re
 
 	switch (req->op) {
 	case LAUNCH_BIND:
-		rc = launch_bind(l, fd, (const struct sockaddr *)&req->addr, req->addrlen, &rep.port);
+		rc = launch_bind(l, fd, (const struct sockaddr *)&req->addr, req->addrlen, &rep.port, pid);
 		rep.result = rc == 0 || rc == POLICY_PASS ? rc : -rc;
 		break;
 	case LAUNCH_LISTEN:

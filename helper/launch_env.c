@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "envfile.h"
 #include "epr_env.h"
 
 /* Adds -p's argument (one item or a comma-separated list), or exits 2 naming it. */
@@ -116,4 +117,20 @@ void launch_env_apply(const struct launch *l, const char *shim, bool keep_inheri
 		set(EPR_ENV_DEBUG, "1");
 	/* The shim's marker of a tree already started: a fresh launch starts its env file afresh. */
 	unsetenv(EPR_ENV_TREE);
+}
+
+void launch_check_value(const char *what, const char *path)
+{
+	if (!envfile_value_ok(path))
+		cli_fail("%s '%s' cannot be written to an env file safely: use only letters, digits "
+			 "and _-+=.,:/@%%", what, path);
+}
+
+void launch_check_env_file(const char *path, struct envfile *ef)
+{
+	launch_check_value("the env file", path);
+	if (envfile_read(path, ef) != 0)
+		envfile_init(ef); /* unreadable: the first write says why */
+	else if (ef->len && !envfile_is_epr(ef))
+		cli_fail("%s is not an env file of epr's; not replacing it", path);
 }

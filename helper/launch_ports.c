@@ -46,6 +46,8 @@ static void note(const struct policy_note *n)
 	case POLICY_BAD_CONFIG:
 		cli_warn("%s", n->what);
 		break;
+	case POLICY_UDP_BOUND:
+		break; /* launch_bind exports it */
 	}
 }
 
@@ -75,28 +77,6 @@ static int bound_port(int fd, int *family)
 	return -1;
 }
 
-int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
-		unsigned *port)
-{
-	int family, bound = bound_port(fd, &family), rc;
-	uint16_t sentinel;
-
-	*port = 0;
-	/* A bind interrupted after we made it, then restarted: it is done already. */
-	if (bound > 0 && policy_candidate(&l->policy, addr, len) &&
-	    port_map_find(&l->map, (uint16_t)bound, &sentinel)) {
-		*port = (unsigned)bound;
-		return 0;
-	}
-	rc = policy_bind(&l->policy, &l->map, fd, addr, len);
-	if (rc == POLICY_PASS)
-		return POLICY_PASS;
-	if (rc < 0)
-		return errno ? errno : EINVAL;
-	*port = (unsigned)bound_port(fd, &family);
-	return 0;
-}
-
 static unsigned long long socket_inode(int fd)
 {
 	struct stat st;
@@ -112,31 +92,62 @@ static bool exported(const struct launch_state *l, unsigned long long inode)
 	return false;
 }
 
+/* Records fd's socket as an export of port for sentinel, and rewrites the env file. */
+static int add_export(struct launch_state *l, int fd, uint16_t port, uint16_t sentinel, pid_t pid)
+{
+	struct launch_export *e;
+
+	if (exported(l, socket_inode(fd)))
+		return 0;
+	if (l->n_exports == LAUNCH_MAX_EXPORTS) {
+		cli_warn("warning: %d ports are exported already; port %u is not recorded",
+			 LAUNCH_MAX_EXPORTS, port);
+		return 0;
+	}
+	e = &l->exports[l->n_exports++];
+	e->port = port;
+	e->sentinel = sentinel;
+	e->inode = socket_inode(fd);
+	e->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	port_map_set_exported(&l->map, port);
+	return launch_write_env(l) == 0 ? 0 : errno;
+}
+
 int launch_listened(struct launch_state *l, int fd, pid_t pid)
 {
 	int family, port = bound_port(fd, &family), listening = 0;
 	socklen_t len = sizeof listening;
 	uint16_t sentinel;
-	struct launch_export *e;
 
 	if (port <= 0 || !port_map_find(&l->map, (uint16_t)port, &sentinel))
 		return 0;
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
 		return 0;
-	if (exported(l, socket_inode(fd)))
-		return 0;
-	if (l->n_exports == LAUNCH_MAX_EXPORTS) {
-		cli_warn("warning: %d ports are exported already; port %d is not recorded",
-			 LAUNCH_MAX_EXPORTS, port);
+	return add_export(l, fd, (uint16_t)port, sentinel, pid);
+}
+
+int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
+		unsigned *port, pid_t pid)
+{
+	int family, bound = bound_port(fd, &family), rc;
+	struct policy_result res;
+	uint16_t sentinel;
+
+	*port = 0;
+	/* A bind interrupted after we made it, then restarted: it is done already. */
+	if (bound > 0 && policy_candidate(&l->policy, addr, len) &&
+	    port_map_find(&l->map, (uint16_t)bound, &sentinel)) {
+		*port = (unsigned)bound;
 		return 0;
 	}
-	e = &l->exports[l->n_exports++];
-	e->port = (uint16_t)port;
-	e->sentinel = sentinel;
-	e->inode = socket_inode(fd);
-	e->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	port_map_set_exported(&l->map, (uint16_t)port);
-	return launch_write_env(l) == 0 ? 0 : errno;
+	rc = policy_bind_result(&l->policy, &l->map, fd, addr, len, &res);
+	if (rc == POLICY_PASS)
+		return POLICY_PASS;
+	if (rc < 0)
+		return errno ? errno : EINVAL;
+	*port = res.port;
+	/* UDP never listens: a sentinel's UDP socket receives from now on. */
+	return res.export_now ? add_export(l, fd, (uint16_t)res.port, res.sentinel, pid) : 0;
 }
 
 static bool listening_inode(const unsigned long long *inodes, int n, unsigned long long inode)

@@ -1,5 +1,6 @@
-/* Which TCP sockets listen, asked of the kernel through sock_diag (what ss uses): one dump
- * of the listeners only, whatever the number of TIME_WAIT sockets. */
+/* Which TCP sockets listen and which UDP sockets are bound, asked of the kernel through
+ * sock_diag (what ss uses): a dump of the listeners only, whatever the number of TIME_WAIT
+ * sockets, and of the UDP sockets. */
 #include <errno.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -13,7 +14,8 @@
 
 #define TCP_STATE_LISTEN 10
 
-static int dump(int nl, int family, unsigned long long *inodes, size_t cap, size_t *n)
+static int dump(int nl, int family, int protocol, unsigned long long *inodes, size_t cap,
+		size_t *n)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -21,8 +23,8 @@ static int dump(int nl, int family, unsigned long long *inodes, size_t cap, size
 	} msg = {
 		.nlh = { .nlmsg_len = sizeof msg, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.req = { .sdiag_family = (unsigned char)family, .sdiag_protocol = IPPROTO_TCP,
-			 .idiag_states = 1u << TCP_STATE_LISTEN },
+		.req = { .sdiag_family = (unsigned char)family, .sdiag_protocol = (unsigned char)protocol,
+			 .idiag_states = protocol == IPPROTO_TCP ? 1u << TCP_STATE_LISTEN : ~0u },
 	};
 	static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
 
@@ -63,7 +65,10 @@ int listeners_inodes(unsigned long long *inodes, size_t cap)
 
 	if (nl < 0)
 		return -1;
-	rc = dump(nl, AF_INET, inodes, cap, &n) == 0 && dump(nl, AF_INET6, inodes, cap, &n) == 0;
+	rc = dump(nl, AF_INET, IPPROTO_TCP, inodes, cap, &n) == 0 &&
+	     dump(nl, AF_INET6, IPPROTO_TCP, inodes, cap, &n) == 0 &&
+	     dump(nl, AF_INET, IPPROTO_UDP, inodes, cap, &n) == 0 &&
+	     dump(nl, AF_INET6, IPPROTO_UDP, inodes, cap, &n) == 0;
 	close(nl);
 	return rc ? (int)n : -1;
 }
