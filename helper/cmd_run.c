@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "envfile.h"
 #include "epr_env.h"
 #include "launch.h"
 
@@ -67,11 +66,10 @@ int cmd_run(int argc, char *argv[])
 	inherited = getenv(EPR_ENV_ENV_FILE);
 	if (!l.env_file && inherited && *inherited)
 		l.env_file = launch_absolute_path(inherited);
-	if (l.env_file) {
-		static struct envfile ef;
-
-		launch_check_env_file(l.env_file, &ef);
-	}
+	/* Only a safe path; whether the file may be replaced is decided at the first export,
+	 * so that a command that never listens leaves any file alone. */
+	if (l.env_file)
+		launch_check_value("the env file", l.env_file);
 	shim = shim_path_find();
 	s.options = &l;
 	s.foreground = true;

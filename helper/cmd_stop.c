@@ -49,8 +49,9 @@ static unsigned long long number(const struct envfile *ef, const char *key)
 	return envfile_get(ef, key, value, sizeof value) > 0 ? strtoull(value, NULL, 10) : 0;
 }
 
-/* The launch an env file names. It must be the caller's: its EPR_TMPDIR is removed and its
- * pids are signalled. Exits 1 if it is not an env file of a launch. */
+/* The launch an env file names. It must be the caller's: its pids are signalled. What is
+ * removed comes from the caller's registry, never from the file: a file can name any
+ * directory. Exits 1 if it is not an env file of a launch. */
 static void launch_of_file(const char *path, struct envfile *ef, struct launch_entry *e)
 {
 	struct stat st;
@@ -74,8 +75,10 @@ static void launch_of_file(const char *path, struct envfile *ef, struct launch_e
 	snprintf(e->env_file, sizeof e->env_file, "%s", path);
 	/* The registry's copy has the tree as the supervisor last saw it. */
 	struct launch_entry known;
-	if (registry_read(e->supervisor, &known) == 0 && known.supervisor_start == e->supervisor_start)
+	if (registry_read(e->supervisor, &known) == 0 && known.supervisor_start == e->supervisor_start) {
 		memcpy(e->tree, known.tree, sizeof e->tree);
+		memcpy(e->tmpdir, known.tmpdir, sizeof e->tmpdir);
+	}
 }
 
 struct find {
@@ -212,7 +215,6 @@ int cmd_stop(int argc, char *argv[])
 	static struct envfile ef;
 	static struct launch_entry e;
 	double grace = DEFAULT_GRACE;
-	char tmpdir[4096];
 	const char *target;
 	int opt, pidfd;
 
@@ -253,8 +255,7 @@ int cmd_stop(int argc, char *argv[])
 	else if (!e.tree[0] && !proc_running(e.main, e.main_start))
 		cli_warn("note: the launch of %s is already gone", target);
 	registry_remove(e.supervisor);
-	if (envfile_get(&ef, EPR_KEY_TMPDIR, tmpdir, sizeof tmpdir) > 0 &&
-	    private_dir_remove(tmpdir) != 0)
-		cli_fail("removing %s: %s", tmpdir, strerror(errno));
+	if (e.tmpdir[0] && private_dir_remove(e.tmpdir) != 0)
+		cli_fail("removing %s: %s", e.tmpdir, strerror(errno));
 	return EXIT_SUCCESS;
 }

@@ -98,6 +98,7 @@ struct launch_entry {
 	pid_t supervisor, main;
 	unsigned long long supervisor_start, main_start;
 	char env_file[4096];
+	char tmpdir[4096]; /* the private directory epr start made: the only one stop removes */
 	char tree[1024]; /* the tree snapshot, for a stop after the supervisor died */
 };
 /* The registry directory, created 0700 if missing; exits 1 if it is not the caller's. */

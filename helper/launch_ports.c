@@ -110,7 +110,11 @@ static int add_export(struct launch_state *l, int fd, uint16_t port, uint16_t se
 	e->inode = socket_inode(fd);
 	e->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	port_map_set_exported(&l->map, port);
-	return launch_write_env(l) == 0 ? 0 : errno;
+	if (launch_write_env(l) == 0)
+		return 0;
+	cli_warn("cannot write %s: %s", l->options->env_file,
+		 errno == EEXIST ? "it is not an env file of epr's; not replacing it" : strerror(errno));
+	return errno;
 }
 
 int launch_listened(struct launch_state *l, int fd, pid_t pid)
@@ -232,6 +236,11 @@ static int fill(struct envfile *ef, void *arg)
 	char list[LAUNCH_MAX_EXPORTS * 6 + 1] = "", key[32];
 	size_t used = 0;
 
+	/* Only ever replace a file that epr wrote. */
+	if (ef->len && !envfile_is_epr(ef)) {
+		errno = EEXIST;
+		return -1;
+	}
 	envfile_init(ef);
 	for (size_t i = 0; i < specs->n && !first; i++)
 		first = export_of(l, specs->item[i].sentinel, false);

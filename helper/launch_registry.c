@@ -70,6 +70,8 @@ static int fill(struct envfile *ef, void *arg)
 #undef NUM
 	if (e->env_file[0] && envfile_set(ef, KEY_FILE, e->env_file) != 0)
 		return -1;
+	if (e->tmpdir[0] && envfile_set(ef, EPR_KEY_TMPDIR, e->tmpdir) != 0)
+		return -1;
 	if (e->tree[0] && envfile_set(ef, KEY_TREE, e->tree) != 0)
 		return -1;
 	return 0;
@@ -117,6 +119,8 @@ static int read_path(const char *path, struct launch_entry *e)
 		e->env_file[0] = '\0';
 	if (envfile_get(&ef, KEY_TREE, e->tree, sizeof e->tree) < 0)
 		e->tree[0] = '\0';
+	if (envfile_get(&ef, EPR_KEY_TMPDIR, e->tmpdir, sizeof e->tmpdir) < 0)
+		e->tmpdir[0] = '\0';
 	return 0;
 }
 

@@ -130,6 +130,8 @@ static void register_launch(const struct launch_state *l)
 
 	if (l->options->env_file)
 		snprintf(e.env_file, sizeof e.env_file, "%s", l->options->env_file);
+	if (l->tmpdir)
+		snprintf(e.tmpdir, sizeof e.tmpdir, "%s", l->tmpdir);
 	tree_snapshot(e.tree, sizeof e.tree);
 	if (registry_write(&e) != 0)
 		cli_warn("recording the launch in %s: %s", registry_dir(), strerror(errno));
@@ -256,17 +258,21 @@ static int become_ready(struct launch_state *l)
 	return 0;
 }
 
-/* The end of a launch whose tree is gone; the status for epr run. */
+/* The end of a launch whose tree is gone; the status for epr run. A background launch
+ * stays listed, its tree empty, so that epr stop can still remove what start made. */
 static int finish(struct launch_state *l)
 {
 	int status = l->main_status;
 
-	registry_remove(getpid());
-	if (!l->foreground)
+	if (!l->foreground) {
+		register_launch(l);
 		return EXIT_SUCCESS;
+	}
+	registry_remove(getpid());
 	if (WIFSIGNALED(status)) {
-		signal(WTERMSIG(status), SIG_DFL);
 		sigset_t set;
+
+		signal(WTERMSIG(status), SIG_DFL);
 		sigemptyset(&set);
 		sigaddset(&set, WTERMSIG(status));
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
@@ -292,7 +298,9 @@ static int stop_launch(struct launch_state *l, const struct signalfd_siginfo *si
 	if (!l->foreground)
 		remove_files(l, true); /* a log that says something stays, as after a failed start */
 	registry_remove(getpid());
-	return rc == 0 ? (l->foreground ? finish(l) : EXIT_SUCCESS) : EXIT_FAILURE;
+	if (rc != 0)
+		return EXIT_FAILURE;
+	return l->foreground ? finish(l) : EXIT_SUCCESS;
 }
 
 /* Children exited, or a process that listened did. -1 to go on, else the

@@ -162,15 +162,18 @@ os.execv(sys.argv[1], sys.argv[1:])' "$EPR_BIN" start -t 30 -- sh -c 'exit 3'
 }
 
 @test "signal dispositions and the signal mask are reset for the server" {
-	python3 -c 'import os, signal, sys
+	# the caller ignores and blocks signals; CMD reads what it got (and exits: start fails)
+	wrap=(python3 -c 'import os, signal, sys
 for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
     signal.signal(s, signal.SIG_IGN)
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM})
-os.execv(sys.argv[1], sys.argv[1:])' "$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env" -- sh -c \
-		'grep -E "^Sig(Blk|Ign)" /proc/$$/status; exec python3 "$0" 127.0.0.1 0 30' "$LISTEN"
+os.execv(sys.argv[1], sys.argv[1:])')
+	run "${wrap[@]}" "$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env" -- grep -E '^Sig(Blk|Ign)' /proc/self/status
+	[ "$status" -eq 1 ]
 	grep -qx $'SigBlk:\t0000000000000000' "$BATS_TEST_TMPDIR/env.log"
 	grep -qx $'SigIgn:\t0000000000000000' "$BATS_TEST_TMPDIR/env.log"
-	# a plain SIGTERM reaches it: stop does not need SIGKILL
+	# a plain SIGTERM reaches a server so started: stop does not need SIGKILL
+	"${wrap[@]}" "$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env" -- python3 "$LISTEN" 127.0.0.1 0 300
 	start=$(date +%s)
 	"$EPR_BIN" stop -t 20 "$BATS_TEST_TMPDIR/env"
 	[ $(($(date +%s) - start)) -lt 10 ]
@@ -248,4 +251,68 @@ os.execv(sys.argv[1], sys.argv[1:])' "$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env"
 	for ((i = 0; i < 100; i++)); do alive "$runner" || break; sleep 0.05; done
 	run ! alive "$runner"
 	run ! listening_on "$port"
+}
+
+@test "a UDP-only server told a sentinel is ready once it is bound, and echoes on its own port" {
+	cat >"$BATS_TEST_TMPDIR/t.sh" <<'SH'
+set -e
+eval "$("$EPR_BIN" start -t 10 -p 7 -e "$D/env" -- "$ECHO" -s 60 127.0.0.1:7)"
+[ "$EPR_PORT" = "$EPR_PORT_7" ] && [ "$EPR_PORT" != 7 ]
+ss -Hlun "sport = :$EPR_PORT" | grep -q "127.0.0.1:$EPR_PORT"
+[ "$(python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b"ping", ("127.0.0.1", int(sys.argv[1])))
+print(s.recv(16).decode())' "$EPR_PORT")" = ping ]
+"$EPR_BIN" stop "$D/env"
+SH
+	D=$BATS_TEST_TMPDIR ECHO=$EPR_BUILD/tests/udp_echo netns bash "$BATS_TEST_TMPDIR/t.sh"
+}
+
+@test "two dnsmasq through epr start -p 53 each answer dig over UDP and TCP on their own port" {
+	command -v dnsmasq >/dev/null || { [ -z "${CI:-}" ] || false; skip "dnsmasq is not installed"; }
+	command -v dig >/dev/null || { [ -z "${CI:-}" ] || false; skip "dig is not installed"; }
+	cat >"$BATS_TEST_TMPDIR/t.sh" <<'SH'
+set -e
+for n in a b; do
+	"$EPR_BIN" start -t 20 -p 53 -e "$D/$n.env" -- dnsmasq --no-daemon --conf-file=/dev/null \
+		--no-resolv --no-hosts --user=root --port=53 --listen-address=127.0.0.1 \
+		--bind-interfaces --address=/test.epr/127.0.0.9 --pid-file="$D/$n.pid" >/dev/null
+done
+a=$(sed -n 's/^EPR_PORT_53=//p' "$D/a.env") b=$(sed -n 's/^EPR_PORT_53=//p' "$D/b.env")
+[ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ] && [ "$a" != 53 ] && [ "$b" != 53 ]
+for p in "$a" "$b"; do
+	[ "$(dig +short +time=2 +tries=1 @127.0.0.1 -p "$p" test.epr)" = 127.0.0.9 ]
+	[ "$(dig +short +tcp +time=2 +tries=1 @127.0.0.1 -p "$p" test.epr)" = 127.0.0.9 ]
+done
+"$EPR_BIN" stop "$D/a.env"
+"$EPR_BIN" stop "$D/b.env"
+if ss -Hlun | grep -qE ":($a|$b) "; then echo "a dnsmasq still holds its port"; exit 1; fi
+SH
+	D=$BATS_TEST_TMPDIR netns bash "$BATS_TEST_TMPDIR/t.sh"
+}
+
+@test "stop refuses an env file that belongs to another user" {
+	printf 'EPR_SUPERVISOR_PID=%s\nEPR_SUPERVISOR_START=1\n' "$$" >"$BATS_TEST_TMPDIR/theirs.env"
+	chown nobody "$BATS_TEST_TMPDIR/theirs.env"
+	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/theirs.env"
+	[ "$status" -eq 1 ]
+	[[ $output == *"belongs to another user"* ]]
+}
+
+@test "stop never removes a directory that epr did not make, whatever the file names" {
+	mkdir "$BATS_TEST_TMPDIR/epr.abcdef"
+	echo keep >"$BATS_TEST_TMPDIR/epr.abcdef/data"
+	printf 'EPR_SUPERVISOR_PID=%s\nEPR_SUPERVISOR_START=1\nEPR_TMPDIR=%s\n' "$$" \
+		"$BATS_TEST_TMPDIR/epr.abcdef" >"$BATS_TEST_TMPDIR/forged.env"
+	run "$EPR_BIN" stop "$BATS_TEST_TMPDIR/forged.env"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/epr.abcdef/data")" = keep ]
+	# the private directory of a real launch whose server died goes, from the registry's record
+	eval "$("$EPR_BIN" start -- python3 "$LISTEN" 127.0.0.1 0 300)"
+	kill -KILL "$EPR_PID"
+	for ((i = 0; i < 100; i++)); do alive "$EPR_SUPERVISOR_PID" || break; sleep 0.05; done
+	"$EPR_BIN" stop "$EPR_ENV_FILE"
+	[ ! -e "$EPR_TMPDIR" ]
+	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ]
 }
