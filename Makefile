@@ -37,7 +37,7 @@ $(B)/libepr.so: $(SHIM_OBJ) shim/libepr.map
 		$(LDFLAGS) -o $@ $(SHIM_OBJ) -ldl
 
 $(B)/epr: $(HELPER_OBJ)
-	$(CC) $(CFLAGS) -pthread $(LDFLAGS) -o $@ $(HELPER_OBJ)
+	$(CC) $(CFLAGS) -pthread $(LDFLAGS) -o $@ $(HELPER_OBJ) -lseccomp
 
 $(B)/ephemeral-port-reserve: $(B)/epr
 	ln -sf epr $@
@@ -74,6 +74,8 @@ DEB_PACKAGES := build-essential make gcc clang libc6-dev bats python3 curl iprou
 	util-linux redis-server redis-tools dpkg-dev debhelper lintian mandoc man-db \
 	mariadb-server mariadb-client nginx memcached postgresql postgresql-client socat \
 	libclang-rt-14-dev valgrind cppcheck shellcheck
+# seccomp interception (helper/seccomp_*.c) and the Go servers its tests drive.
+DEB_PACKAGES += libseccomp-dev nats-server etcd-server
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
