@@ -44,7 +44,9 @@ $(B)/ephemeral-port-reserve: $(B)/epr
 
 # Programs the bats suites drive (tests/progs/). libctor_bind.so binds from its
 # constructor, which may run before libepr.so's own.
-TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind $(B)/tests/fork_storm
+TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind $(B)/tests/fork_storm \
+	$(B)/tests/static_server $(B)/tests/threads_bind $(B)/tests/fork_bind \
+	$(B)/tests/own_notifier $(B)/tests/seccomp_driver
 test-progs: $(TEST_PROGS)
 
 $(B)/tests/%: tests/progs/%.c
@@ -57,6 +59,22 @@ $(B)/tests/libctor_bind.so: tests/progs/ctor_bind_lib.c
 
 $(B)/tests/ctor_bind: tests/progs/ctor_bind.c $(B)/tests/libctor_bind.so
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< -L$(B)/tests -lctor_bind -Wl,-rpath,'$$ORIGIN'
+
+# The seccomp suites: a server the shim cannot reach, a notifier of a sandbox's own, and the
+# interception mechanism driven without epr's supervisor.
+$(B)/tests/static_server: tests/progs/static_server.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -static -o $@ $<
+
+$(B)/tests/own_notifier: tests/progs/own_notifier.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< -lseccomp
+
+SECCOMP_DRIVER_SRC := tests/progs/seccomp_driver.c helper/seccomp_filter.c helper/seccomp_notify.c \
+	common/reserve.c helper/sys_socket.c
+$(B)/tests/seccomp_driver: $(SECCOMP_DRIVER_SRC) helper/seccomp_notify.h common/reserve.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -Ihelper $(CFLAGS) -o $@ $(SECCOMP_DRIVER_SRC) -lseccomp
 
 # Every bats suite through prove, whose closing "Result: PASS" CI reads.
 bats: all test-progs
