@@ -89,12 +89,18 @@ static int handle(int listener, const struct seccomp_notif *n, const struct inte
 	if (n->data.arch != AUDIT_ARCH_X86_64 || (!is_bind && n->data.nr != __NR_listen) ||
 	    (is_bind ? !ops->bind : !ops->listen))
 		return INTERCEPT_CONTINUE;
-	tgid = thread_group_of((pid_t)n->pid);
-	if (tgid < 0)
-		return INTERCEPT_CONTINUE; /* gone: the answer will find nobody */
+	/* A thread-group leader (a single-threaded server, a main thread) is its own tgid: one
+	 * syscall instead of reading /proc. Another thread is refused with EINVAL. */
+	tgid = (pid_t)n->pid;
 	pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
-	if (pidfd < 0 && errno == ESRCH) /* the leader has exited, its threads run on */
-		pidfd = (int)syscall(SYS_pidfd_open, (pid_t)n->pid, PIDFD_THREAD);
+	if (pidfd < 0 && errno == EINVAL) {
+		tgid = thread_group_of((pid_t)n->pid);
+		if (tgid < 0)
+			return INTERCEPT_CONTINUE; /* gone: the answer will find nobody */
+		pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+		if (pidfd < 0 && errno == ESRCH) /* the leader has exited, its threads run on */
+			pidfd = (int)syscall(SYS_pidfd_open, (pid_t)n->pid, PIDFD_THREAD);
+	}
 	if (pidfd < 0) {
 		result = errno;
 		if (result == ESRCH)
