@@ -90,10 +90,11 @@ static int handle(int listener, const struct seccomp_notif *n, const struct inte
 	    (is_bind ? !ops->bind : !ops->listen))
 		return INTERCEPT_CONTINUE;
 	/* A thread-group leader (a single-threaded server, a main thread) is its own tgid: one
-	 * syscall instead of reading /proc. Another thread is refused with EINVAL. */
+	 * syscall instead of reading /proc. Another thread is refused: EINVAL before Linux 6.9,
+	 * ENOENT since (seen on 6.18 with nats-server's Go threads). */
 	tgid = (pid_t)n->pid;
 	pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
-	if (pidfd < 0 && errno == EINVAL) {
+	if (pidfd < 0 && (errno == EINVAL || errno == ENOENT)) {
 		tgid = thread_group_of((pid_t)n->pid);
 		if (tgid < 0)
 			return INTERCEPT_CONTINUE; /* gone: the answer will find nobody */
