@@ -24,11 +24,14 @@ static int worker(unsigned short port, unsigned seconds)
 	    bind(fd, (struct sockaddr *)&in, sizeof(in)) < 0 || listen(fd, 8) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&in, &len) < 0) {
 		fprintf(stderr, "fork_bind[%d]: %s\n", (int)getpid(), strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return 1;
 	}
 	printf("LISTEN 127.0.0.1 %u %d\n", ntohs(in.sin_port), (int)getpid());
 	fflush(stdout);
 	sleep(seconds);
+	close(fd);
 	return 0;
 }
 

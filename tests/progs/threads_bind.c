@@ -15,17 +15,21 @@
 
 static pthread_barrier_t start;
 static unsigned short wanted;
+static int sockets[THREADS]; /* kept open until main() closes them: the listeners live on */
 
 static void *bind_one(void *arg)
 {
+	int *slot = arg;
 	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(wanted),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(in);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
-	(void)arg;
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+	*slot = fd;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		pthread_barrier_wait(&start);
 		return (void *)1;
+	}
 	pthread_barrier_wait(&start);
 	if (bind(fd, (struct sockaddr *)&in, sizeof(in)) < 0 || listen(fd, 8) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&in, &len) < 0) {
@@ -34,7 +38,7 @@ static void *bind_one(void *arg)
 	}
 	printf("LISTEN 127.0.0.1 %u\n", ntohs(in.sin_port));
 	fflush(stdout);
-	return NULL; /* the socket stays open until the process exits */
+	return NULL;
 }
 
 int main(int argc, char *argv[])
@@ -47,7 +51,7 @@ int main(int argc, char *argv[])
 	wanted = (unsigned short)atoi(argv[1]);
 	pthread_barrier_init(&start, NULL, THREADS);
 	for (int i = 0; i < THREADS; i++)
-		if (pthread_create(&threads[i], NULL, bind_one, NULL) != 0)
+		if (pthread_create(&threads[i], NULL, bind_one, &sockets[i]) != 0)
 			return 1;
 	for (int i = 0; i < THREADS; i++) {
 		void *rc;
@@ -56,5 +60,8 @@ int main(int argc, char *argv[])
 		failed += rc != NULL;
 	}
 	sleep(argc > 2 ? (unsigned)atoi(argv[2]) : 3);
+	for (int i = 0; i < THREADS; i++)
+		if (sockets[i] >= 0)
+			close(sockets[i]);
 	return failed ? 1 : 0;
 }
