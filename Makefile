@@ -46,7 +46,7 @@ $(B)/ephemeral-port-reserve: $(B)/epr
 # constructor, which may run before libepr.so's own.
 TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind $(B)/tests/fork_storm \
 	$(B)/tests/static_server $(B)/tests/threads_bind $(B)/tests/fork_bind \
-	$(B)/tests/own_notifier $(B)/tests/seccomp_driver
+	$(B)/tests/own_notifier $(B)/tests/seccomp_driver $(B)/tests/signalled_bind
 test-progs: $(TEST_PROGS)
 
 $(B)/tests/%: tests/progs/%.c

@@ -74,6 +74,19 @@ in_netns_script() {
 	[ "$(grep -c '^LISTEN 127.0.0.1' <<<"$output")" -eq 4 ]
 }
 
+@test "a bind that signals keep interrupting while the supervisor is slow succeeds once, on the rewritten port" {
+	# Go preempts threads with signals. With WAIT_KILLABLE_RECV (5.19+) they wait for the
+	# answer; on older kernels the bind restarts and the driver finds the socket bound by it.
+	run in_netns_script '
+		drive -s 4222 -d 200 -- "$PROGS/signalled_bind" 4222
+		finish'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^bind 4222 -> ' <<<"$output")" -eq 1 ]
+	port=$(awk '$1 == "bind" { print $4 }' <<<"$output")
+	[[ "$output" == *"LISTEN 127.0.0.1 $port "* ]]
+}
+
 @test "a bind to another port passes through untouched, its errno intact" {
 	run in_netns_script '
 		"$PROGS/static_server" -t 10 127.0.0.1 5000 >/dev/null &

@@ -1,10 +1,12 @@
 /* The seccomp interception mechanism on its own, without epr's supervisor: runs PROG under
  * the bind/listen filter and answers its calls with a small policy, for the bats suites.
- *   seccomp_driver [-s SENTINEL] [-z] [-t SECONDS] -- PROG [ARG...]
+ *   seccomp_driver [-s SENTINEL] [-z] [-d MS] [-t SECONDS] -- PROG [ARG...]
  * A TCP bind to SENTINEL (or to port 0 with -z) goes to a port reserved on loopback, printed
  * as "bind SENTINEL -> PORT"; every other bind passes through to the kernel. Every listen is
  * done on the driver's copy of the socket and printed as "listen PORT". Exits with PROG's
- * status once the whole tree is gone; after SECONDS (default 30) it kills the tree. */
+ * status once the whole tree is gone; after SECONDS (default 30) it kills the tree. -d waits
+ * MS milliseconds after each rewritten bind before answering: a slow supervisor, for signals
+ * to arrive meanwhile. A bind seen again on a socket it already bound prints "restarted". */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,6 +29,7 @@ struct policy {
 	int sentinel;   /* 0: none */
 	int zero;       /* -z: port 0 is rewritten too */
 	int assigned;   /* the sentinel's port, once picked */
+	int delay_ms;   /* -d */
 };
 
 static int addr_port(const struct sockaddr *a, socklen_t len)
@@ -98,8 +101,10 @@ static int on_bind(void *ctx, pid_t tgid, int fd, const struct sockaddr *addr, s
 		return INTERCEPT_CONTINUE;
 	/* A restarted bind (the answer was lost to a signal) finds the socket bound by us. */
 	already = bound_port(fd);
-	if (already > 0)
+	if (already > 0) {
+		printf("restarted bind %d: already bound to %d\n", port, already);
 		return port != 0 && already == p->assigned ? 0 : EINVAL;
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		return errno;
 	memcpy(&want, addr, len);
@@ -122,6 +127,8 @@ static int on_bind(void *ctx, pid_t tgid, int fd, const struct sockaddr *addr, s
 			if (port != 0)
 				p->assigned = got;
 			printf("bind %d -> %d\n", port, got);
+			if (p->delay_ms)
+				usleep((useconds_t)p->delay_ms * 1000);
 			return 0;
 		}
 		if (errno != EADDRINUSE)
@@ -168,25 +175,27 @@ static void reap(pid_t child, int *status, int *child_gone)
 
 static _Noreturn void usage(void)
 {
-	fprintf(stderr, "usage: seccomp_driver [-s SENTINEL] [-z] [-t SECONDS] -- PROG [ARG...]\n");
+	fprintf(stderr, "usage: seccomp_driver [-s SENTINEL] [-z] [-d MS] [-t SECONDS] -- PROG [ARG...]\n");
 	exit(2);
 }
 
 int main(int argc, char *argv[])
 {
-	struct policy policy = { 0, 0, 0 };
+	struct policy policy = { 0, 0, 0, 0 };
 	struct intercept_ops ops = { on_bind, on_listen, on_error };
 	double limit = 30, deadline;
 	int channel[2], listener, opt, status = 0, child_gone = 0, killed = 0;
 	pid_t child;
 
-	while ((opt = getopt(argc, argv, "+s:zt:")) != -1) {
+	while ((opt = getopt(argc, argv, "+s:zd:t:")) != -1) {
 		if (opt == 's')
 			policy.sentinel = atoi(optarg);
 		else if (opt == 'z')
 			policy.zero = 1;
 		else if (opt == 't')
 			limit = atof(optarg);
+		else if (opt == 'd')
+			policy.delay_ms = atoi(optarg);
 		else
 			usage();
 	}
