@@ -46,6 +46,14 @@ static int build_program(struct sock_filter *insns, unsigned short *count, char 
 		reason(why, cap, "seccomp: cannot build the filter", " (libseccomp)", ENOMEM);
 		return -ENOMEM;
 	}
+	/* libseccomp probes the kernel: below API level 5 it refuses SCMP_ACT_NOTIFY with a
+	 * bare EINVAL, which would not say why. */
+	if (seccomp_api_get() < 5) {
+		seccomp_release(ctx);
+		reason(why, cap, "seccomp: this kernel has no seccomp user notification "
+		       "(needs Linux 5.0+ with CONFIG_SECCOMP_FILTER)", "", ENOSYS);
+		return -ENOSYS;
+	}
 	/* Other architectures' syscalls (i386 or x32 on x86_64) are let through, not killed:
 	 * the supervisor only reads native arguments. */
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
