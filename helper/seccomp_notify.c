@@ -3,9 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,8 +85,10 @@ static int handle(int listener, const struct seccomp_notif *n, const struct inte
 	int is_bind = n->data.nr == __NR_bind;
 	pid_t tgid;
 
-	/* The filter lets other architectures through; anything else is not ours to judge. */
-	if (n->data.arch != AUDIT_ARCH_X86_64 || (!is_bind && n->data.nr != __NR_listen) ||
+	/* Only native calls have the argument layout read below (libseccomp's arch tokens are
+	 * the AUDIT_ARCH_* values); the filter lets other architectures through anyway. An
+	 * i386 socketcall() arrives with another nr and is passed through too. */
+	if (n->data.arch != seccomp_arch_native() || (!is_bind && n->data.nr != __NR_listen) ||
 	    (is_bind ? !ops->bind : !ops->listen))
 		return INTERCEPT_CONTINUE;
 	/* A thread-group leader (a single-threaded server, a main thread) is its own tgid: one

@@ -35,7 +35,9 @@ struct intercept_ops {
  * syscalls) with a new listener fd, which is sent over the unix socket channel with
  * SCM_RIGHTS and closed. 0, or -errno with a one-line reason (no "epr:" prefix) in why:
  * -EBUSY when the process already has a filter with a listener (a sandbox's), -EINVAL or
- * -ENOSYS when the kernel lacks user notification. Uses no stdio. */
+ * -ENOSYS when the kernel lacks user notification. Uses no stdio; libseccomp mallocs a
+ * little while building the filter, which is fine after fork in a single-threaded parent.
+ * Only native-architecture calls are caught: an i386 or x32 program on x86_64 is not. */
 int seccomp_child_install(int channel, char *why, size_t cap);
 
 /* In the supervisor: the listener fd sent by seccomp_child_install over channel
