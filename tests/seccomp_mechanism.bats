@@ -154,6 +154,35 @@ in_netns_script() {
 	[[ "$output" == *"Listening for client connections on 127.0.0.1:"* ]]
 }
 
+@test "etcd (Go) has its client port 2379 and peer port 2380 both rewritten, and /health answers" {
+	if ! command -v etcd >/dev/null; then
+		[ "${CI:-}" != true ] || false
+		skip "etcd is not installed"
+	fi
+	run in_netns_script '
+		drive -s 2379 -s 2380 -t 20 -- etcd --data-dir "$OUT.etcd" \
+			--listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
+			--listen-peer-urls http://127.0.0.1:2380
+		wait_listen 2 || exit 1
+		client=$(awk "\$1 == \"bind\" && \$2 == 2379 { print \$4; exit }" "$OUT")
+		peer=$(awk "\$1 == \"bind\" && \$2 == 2380 { print \$4; exit }" "$OUT")
+		[ -n "$client" ] && [ -n "$peer" ] || exit 1
+		! ss -Hltn | grep -qE ":(2379|2380) " || { ss -Hltn; exit 1; }
+		ss -Hltnp "sport = :$client" | grep -q etcd || exit 1
+		ss -Hltnp "sport = :$peer" | grep -q etcd || exit 1
+		for ((i = 0; i < 50; i++)); do
+			health=$(curl -s -m 2 "http://127.0.0.1:$client/health") && [ -n "$health" ] && break
+			sleep 0.2
+		done
+		echo "health: $health"
+		kill "$(pgrep -x etcd)"
+		finish
+		! pgrep -x etcd'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'health: {"health":"true"'* ]]
+}
+
 @test "inside a sandbox that has its own notifier, the second listener is refused: EBUSY, one line, before the server runs" {
 	run in_netns_script '
 		"$PROGS/own_notifier" "$DRIVER" -s 4222 -- "$PROGS/static_server" -t 5 127.0.0.1 4222

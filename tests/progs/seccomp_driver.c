@@ -1,7 +1,7 @@
 /* The seccomp interception mechanism on its own, without epr's supervisor: runs PROG under
  * the bind/listen filter and answers its calls with a small policy, for the bats suites.
- *   seccomp_driver [-s SENTINEL] [-z] [-d MS] [-t SECONDS] -- PROG [ARG...]
- * A TCP bind to SENTINEL (or to port 0 with -z) goes to a port reserved on loopback, printed
+ *   seccomp_driver [-s SENTINEL]... [-z] [-d MS] [-t SECONDS] -- PROG [ARG...]
+ * A TCP bind to a SENTINEL (up to 8) (or to port 0 with -z) goes to a port reserved on loopback, printed
  * as "bind SENTINEL -> PORT"; every other bind passes through to the kernel. Every listen is
  * done on the driver's copy of the socket and printed as "listen PORT". Exits with PROG's
  * status once the whole tree is gone; after SECONDS (default 30) it kills the tree. -d waits
@@ -24,13 +24,24 @@
 #include "seccomp_notify.h"
 
 #define BIND_ATTEMPTS 8
+#define MAX_SENTINELS 8
 
 struct policy {
-	int sentinel;   /* 0: none */
-	int zero;       /* -z: port 0 is rewritten too */
-	int assigned;   /* the sentinel's port, once picked */
-	int delay_ms;   /* -d */
+	int sentinels[MAX_SENTINELS]; /* -s, repeatable */
+	int assigned[MAX_SENTINELS];  /* each sentinel's port, once picked */
+	int count;
+	int zero;                     /* -z: port 0 is rewritten too */
+	int delay_ms;                 /* -d */
 };
+
+/* The sentinel slot for port, or -1. */
+static int sentinel_slot(const struct policy *p, int port)
+{
+	for (int i = 0; i < p->count; i++)
+		if (p->sentinels[i] == port)
+			return i;
+	return -1;
+}
 
 static int addr_port(const struct sockaddr *a, socklen_t len)
 {
@@ -91,11 +102,12 @@ static int on_bind(void *ctx, pid_t tgid, int fd, const struct sockaddr *addr, s
 {
 	struct policy *p = ctx;
 	struct sockaddr_storage want;
-	int port = addr_port(addr, len), protocol = 0, one = 1, already;
+	int port = addr_port(addr, len), protocol = 0, one = 1, already, slot;
 	socklen_t plen = sizeof(protocol);
 
 	(void)tgid;
-	if (port < 0 || !(port == p->sentinel || (port == 0 && p->zero)))
+	slot = port > 0 ? sentinel_slot(p, port) : -1;
+	if (port < 0 || !(slot >= 0 || (port == 0 && p->zero)))
 		return INTERCEPT_CONTINUE;
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &plen) < 0 || protocol != IPPROTO_TCP)
 		return INTERCEPT_CONTINUE;
@@ -103,16 +115,16 @@ static int on_bind(void *ctx, pid_t tgid, int fd, const struct sockaddr *addr, s
 	already = bound_port(fd);
 	if (already > 0) {
 		printf("restarted bind %d: already bound to %d\n", port, already);
-		return port != 0 && already == p->assigned ? 0 : EINVAL;
+		return slot >= 0 && already == p->assigned[slot] ? 0 : EINVAL;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		return errno;
 	memcpy(&want, addr, len);
-	if (port != 0 && p->assigned) {
-		set_port(&want, p->assigned);
+	if (slot >= 0 && p->assigned[slot]) {
+		set_port(&want, p->assigned[slot]);
 		if (bind(fd, (struct sockaddr *)&want, len) < 0)
 			return errno;
-		printf("bind %d -> %d\n", port, p->assigned);
+		printf("bind %d -> %d\n", port, p->assigned[slot]);
 		return 0;
 	}
 	for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
@@ -124,8 +136,8 @@ static int on_bind(void *ctx, pid_t tgid, int fd, const struct sockaddr *addr, s
 			return got == -EAGAIN ? EADDRNOTAVAIL : -got;
 		set_port(&want, got);
 		if (bind(fd, (struct sockaddr *)&want, len) == 0) {
-			if (port != 0)
-				p->assigned = got;
+			if (slot >= 0)
+				p->assigned[slot] = got;
 			printf("bind %d -> %d\n", port, got);
 			if (p->delay_ms)
 				usleep((useconds_t)p->delay_ms * 1000);
@@ -175,21 +187,22 @@ static void reap(pid_t child, int *status, int *child_gone)
 
 static _Noreturn void usage(void)
 {
-	fprintf(stderr, "usage: seccomp_driver [-s SENTINEL] [-z] [-d MS] [-t SECONDS] -- PROG [ARG...]\n");
+	fprintf(stderr, "usage: seccomp_driver [-s SENTINEL]... [-z] [-d MS] [-t SECONDS] -- PROG [ARG...]\n");
 	exit(2);
 }
 
 int main(int argc, char *argv[])
 {
-	struct policy policy = { 0, 0, 0, 0 };
+	struct policy policy;
 	struct intercept_ops ops = { on_bind, on_listen, on_error };
 	double limit = 30, deadline;
 	int channel[2], listener, opt, status = 0, child_gone = 0, killed = 0;
 	pid_t child;
 
+	memset(&policy, 0, sizeof(policy));
 	while ((opt = getopt(argc, argv, "+s:zd:t:")) != -1) {
-		if (opt == 's')
-			policy.sentinel = atoi(optarg);
+		if (opt == 's' && policy.count < MAX_SENTINELS)
+			policy.sentinels[policy.count++] = atoi(optarg);
 		else if (opt == 'z')
 			policy.zero = 1;
 		else if (opt == 't')
