@@ -37,7 +37,7 @@ $(B)/libepr.so: $(SHIM_OBJ) shim/libepr.map
 		$(LDFLAGS) -o $@ $(SHIM_OBJ) -ldl
 
 $(B)/epr: $(HELPER_OBJ)
-	$(CC) $(CFLAGS) -pthread $(LDFLAGS) -o $@ $(HELPER_OBJ)
+	$(CC) $(CFLAGS) -pthread $(LDFLAGS) -o $@ $(HELPER_OBJ) -lseccomp
 
 $(B)/ephemeral-port-reserve: $(B)/epr
 	ln -sf epr $@
@@ -45,7 +45,9 @@ $(B)/ephemeral-port-reserve: $(B)/epr
 # Programs the bats suites drive (tests/progs/). libctor_bind.so binds from its
 # constructor, which may run before libepr.so's own.
 TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind $(B)/tests/fork_storm \
-	$(B)/tests/udp_echo
+	$(B)/tests/udp_echo \
+	$(B)/tests/static_server $(B)/tests/threads_bind $(B)/tests/fork_bind \
+	$(B)/tests/own_notifier $(B)/tests/seccomp_driver $(B)/tests/signalled_bind
 test-progs: $(TEST_PROGS)
 
 $(B)/tests/%: tests/progs/%.c
@@ -58,6 +60,23 @@ $(B)/tests/libctor_bind.so: tests/progs/ctor_bind_lib.c
 
 $(B)/tests/ctor_bind: tests/progs/ctor_bind.c $(B)/tests/libctor_bind.so
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< -L$(B)/tests -lctor_bind -Wl,-rpath,'$$ORIGIN'
+
+# The seccomp suites: a server the shim cannot reach, a notifier of a sandbox's own, and the
+# interception mechanism driven without epr's supervisor.
+# Sanitizer runtimes cannot be linked statically: an ASan build gets a plain static_server.
+$(B)/tests/static_server: tests/progs/static_server.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
+
+$(B)/tests/own_notifier: tests/progs/own_notifier.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< -lseccomp
+
+SECCOMP_DRIVER_SRC := tests/progs/seccomp_driver.c helper/seccomp_filter.c helper/seccomp_notify.c \
+	common/reserve.c helper/sys_socket.c
+$(B)/tests/seccomp_driver: $(SECCOMP_DRIVER_SRC) helper/seccomp_notify.h common/reserve.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -Ihelper $(CFLAGS) -o $@ $(SECCOMP_DRIVER_SRC) -lseccomp
 
 # Every bats suite through prove, whose closing "Result: PASS" CI reads.
 bats: all test-progs
@@ -78,6 +97,8 @@ DEB_PACKAGES := build-essential make gcc clang libc6-dev bats python3 curl iprou
 # Servers that cross process edges (tests/server_daemons.bats)
 DEB_PACKAGES += mosquitto gunicorn
 DEB_PACKAGES += dnsmasq bind9-dnsutils
+# seccomp interception (helper/seccomp_*.c) and the Go servers its tests drive.
+DEB_PACKAGES += libseccomp-dev nats-server etcd-server
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)

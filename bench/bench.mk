@@ -28,3 +28,12 @@ bench: all bench-progs
 bench-smoke: all bench-progs
 	sh bench/run.sh --smoke $(B)
 	sh bench/launch.sh --smoke $(B)
+
+# The seccomp pass-through bind (issue 11): links the interception modules, not epr.
+#   build/bench/seccomp_bind [-N] N   prints pass-bare and pass-seccomp medians
+SECCOMP_BENCH_SRC := bench/seccomp_bind.c bench/stats.c bench/netns.c helper/seccomp_filter.c \
+	helper/seccomp_notify.c
+$(B)/bench/seccomp_bind: $(SECCOMP_BENCH_SRC) bench/bench.h helper/seccomp_notify.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -Ihelper $(CFLAGS) -o $@ $(SECCOMP_BENCH_SRC) -lseccomp
+

@@ -2,7 +2,7 @@
 #   make unit               build them into $(B)/unit/ and run them with prove
 #   make B=/tmp/u unit      the same in another build directory
 
-UNIT_NAMES := test_port_spec test_envfile test_address test_reserve
+UNIT_NAMES := test_port_spec test_envfile test_address test_reserve test_elf_check test_seccomp_filter
 UNIT_TESTS := $(addprefix $(B)/unit/,$(UNIT_NAMES))
 
 .PHONY: unit unit-build
@@ -16,7 +16,13 @@ $(B)/unit/test_port_spec: common/port_spec.c
 $(B)/unit/test_envfile: common/envfile.c
 $(B)/unit/test_address: common/address.c
 $(B)/unit/test_reserve: common/reserve.c
+# elf_check.c classifies a static program built here; its cli_warn is the test's own.
+$(B)/unit/test_elf_check: helper/elf_check.c $(B)/tests/static_server
+$(B)/unit/test_elf_check: UNIT_FLAGS = -Ihelper -DSTATIC_PROG='"$(abspath $(B))/tests/static_server"'
+$(B)/unit/test_seccomp_filter: helper/seccomp_filter.c helper/seccomp_notify.c helper/seccomp_notify.h
+$(B)/unit/test_seccomp_filter: UNIT_FLAGS = -Ihelper
+$(B)/unit/test_seccomp_filter: UNIT_LIBS = -lseccomp
 
 $(UNIT_TESTS): $(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(wildcard common/*.h shim/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -Ishim $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^)
+	$(CC) $(BASE) -Ishim $(UNIT_FLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(UNIT_LIBS)

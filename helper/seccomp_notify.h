@@ -1,0 +1,58 @@
+/* Catching bind() and listen() of a whole process tree with seccomp user notification, for
+ * programs that libepr.so cannot reach (static, or Go's raw syscalls). The child installs the
+ * filter (seccomp_filter.c); the supervisor answers each call (seccomp_notify.c). */
+#ifndef EPR_SECCOMP_NOTIFY_H
+#define EPR_SECCOMP_NOTIFY_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* What the supervisor does with an intercepted call. fd is the supervisor's own copy of the
+ * target's socket (pidfd_getfd: the same open socket, so the program's options are on it);
+ * addr is the supervisor's own copy of the sockaddr (read with process_vm_readv, then checked
+ * with SECCOMP_IOCTL_NOTIF_ID_VALID), len <= sizeof(struct sockaddr_storage) bytes.
+ * Return 0: the call succeeded (the callback did it on fd); a positive errno: fail the call
+ * with it; INTERCEPT_CONTINUE: let the kernel run the call as the target made it.
+ *
+ * A bind can arrive twice for one socket: a signal (Go preempts its threads with SIGURG) that
+ * interrupts the wait after the callback bound fd makes the kernel drop the answer and restart
+ * the syscall. The callback then sees fd already bound (getsockname gives a port != 0): if that
+ * is the port it handed out, the answer is 0. SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, used when
+ * the kernel has it (5.19+), makes this rare. */
+#define INTERCEPT_CONTINUE (-1)
+struct intercept_ops {
+	int (*bind)(void *ctx, pid_t tgid, int fd, const struct sockaddr *addr, socklen_t len);
+	int (*listen)(void *ctx, pid_t tgid, int fd, int backlog);
+	/* Optional (NULL: silent). Called with a one-line reason when a call could not be
+	 * handled and is failed with err rather than passed through, e.g. pidfd_getfd refused
+	 * by ptrace restrictions: a sentinel must never be bound silently. */
+	void (*error)(void *ctx, pid_t tgid, int err, const char *why);
+};
+
+/* In the child, between fork() and exec(): PR_SET_NO_NEW_PRIVS, then a filter that returns
+ * USER_NOTIF for bind and listen (ALLOW for everything else, and for other architectures'
+ * syscalls) with a new listener fd, which is sent over the unix socket channel with
+ * SCM_RIGHTS and closed. 0, or -errno with a one-line reason (no "epr:" prefix) in why:
+ * -EBUSY when the process already has a filter with a listener (a sandbox's), -EINVAL or
+ * -ENOSYS when the kernel lacks user notification. Uses no stdio; libseccomp mallocs a
+ * little while building the filter, which is fine after fork in a single-threaded parent.
+ * Only native-architecture calls are caught: an i386 or x32 program on x86_64 is not. */
+int seccomp_child_install(int channel, char *why, size_t cap);
+
+/* In the supervisor: the listener fd sent by seccomp_child_install over channel
+ * (O_CLOEXEC), or -errno: -EPIPE when the child closed channel without sending one (it
+ * failed: its reason is its own to print). */
+int seccomp_receive_listener(int channel);
+
+/* Handles one pending notification on listener (call when poll says it is readable); never
+ * blocks when nothing is pending. Reads it, resolves the notifying thread to its thread
+ * group (Tgid in /proc/TID/status), takes the socket with pidfd_open + pidfd_getfd, copies the
+ * sockaddr (at most sizeof(struct sockaddr_storage) bytes; a bad length or pointer: CONTINUE,
+ * so the kernel gives the program its own errno), re-checks ID_VALID, calls ops and answers.
+ * Never writes into the target's memory. Returns 0 (also when the target died or its call
+ * was interrupted meanwhile), or -ENOENT when the listener is dead: every process of the
+ * tree is gone. Other -errno: the listener itself failed. */
+int seccomp_handle(int listener, const struct intercept_ops *ops, void *ctx);
+
+#endif

@@ -1,0 +1,127 @@
+/* helper/elf_check.c: which programs are dynamic, static or Go, and what epr warns about. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "elf_check.h"
+#include "tap.h"
+
+#ifndef STATIC_PROG /* tests/unit/unit.mk gives the build's absolute path */
+#define STATIC_PROG "build/tests/static_server"
+#endif
+
+/* elf_check_warn's output, captured instead of going to stderr. */
+static char warned[1024];
+
+void cli_warn(const char *fmt, ...)
+{
+	size_t used = strlen(warned);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(warned + used, sizeof(warned) - used, fmt, ap);
+	va_end(ap);
+	strncat(warned, "\n", sizeof(warned) - strlen(warned) - 1);
+}
+
+static const char *kind_name(enum elf_kind k)
+{
+	switch (k) {
+	case ELF_DYNAMIC: return "dynamic";
+	case ELF_STATIC: return "static";
+	case ELF_GO: return "go";
+	case ELF_UNKNOWN: return "unknown";
+	}
+	return "?";
+}
+
+/* A file at dir/name with the first len bytes of src (all of it if len is 0), or text. */
+static char *make_file(const char *dir, const char *name, const char *src, size_t len,
+		       const char *text)
+{
+	static char paths[4][256];
+	static int next;
+	char *path = paths[next++ % 4];
+	char buf[4096];
+	int out;
+
+	snprintf(path, sizeof(paths[0]), "%s/%s", dir, name);
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (out < 0)
+		tap_bail("cannot create %s", path);
+	if (text) {
+		if (write(out, text, strlen(text)) < 0)
+			tap_bail("write %s", path);
+	} else {
+		int in = open(src, O_RDONLY | O_CLOEXEC);
+		ssize_t got = in < 0 ? -1 : read(in, buf, len && len < sizeof(buf) ? len : sizeof(buf));
+
+		if (got <= 0 || write(out, buf, (size_t)got) != got)
+			tap_bail("cannot copy %s", src);
+		close(in);
+	}
+	close(out);
+	return path;
+}
+
+static const char *go_server(void)
+{
+	static const char *const places[] = { "/usr/bin/nats-server", "/usr/sbin/nats-server" };
+
+	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++)
+		if (access(places[i], R_OK) == 0)
+			return places[i];
+	return NULL;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/test_elf_check.XXXXXX";
+	const char *nats = go_server(), *ci = getenv("CI");
+
+	if (!mkdtemp(dir))
+		tap_bail("mkdtemp");
+
+	is_str(kind_name(elf_classify("/bin/true")), "dynamic", "/bin/true is dynamic");
+	is_str(kind_name(elf_classify(STATIC_PROG)), "static", "a program linked -static is static");
+	if (nats)
+		is_str(kind_name(elf_classify(nats)), "go", "%s (Go, linked against libc) is Go", nats);
+	else if (ci && strcmp(ci, "true") == 0)
+		ok(0, "nats-server is installed (CI installs it)");
+	else
+		tap_skip("nats-server is not installed");
+	if (access("/usr/bin/etcd", R_OK) == 0)
+		is_str(kind_name(elf_classify("/usr/bin/etcd")), "go", "/usr/bin/etcd is Go");
+	else
+		tap_skip("etcd is not installed");
+
+	is_str(kind_name(elf_classify(make_file(dir, "script", NULL, 0, "#!/bin/sh\ntrue\n"))),
+	       "unknown", "a shell script is unknown");
+	is_str(kind_name(elf_classify(make_file(dir, "head", "/bin/true", 64, NULL))), "unknown",
+	       "an ELF header without its program headers is unknown");
+	is_str(kind_name(elf_classify(make_file(dir, "empty", NULL, 0, ""))), "unknown",
+	       "an empty file is unknown");
+	is_str(kind_name(elf_classify(dir)), "unknown", "a directory is unknown");
+	is_str(kind_name(elf_classify("/nonexistent/epr-test")), "unknown", "a missing file is unknown");
+
+	warned[0] = '\0';
+	elf_check_warn("/bin/true", "true");
+	is_str(warned, "", "no warning for a dynamic program");
+	warned[0] = '\0';
+	elf_check_warn(STATIC_PROG, "static_server");
+	ok(strstr(warned, "static_server is statically linked") != NULL, "a static program is warned about");
+	if (nats) {
+		warned[0] = '\0';
+		elf_check_warn(nats, "nats-server");
+		ok(strstr(warned, "nats-server is a Go program") != NULL, "a Go program is warned about");
+	}
+
+	unlink(make_file(dir, "script", NULL, 0, ""));
+	unlink(make_file(dir, "head", NULL, 0, ""));
+	unlink(make_file(dir, "empty", NULL, 0, ""));
+	rmdir(dir);
+	return tap_done();
+}
