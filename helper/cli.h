@@ -40,25 +40,31 @@ int cmd_stop(int argc, char *argv[]);
 char *shim_path_find(void);
 
 /* launch_env.c: the environment that run and start give CMD. */
+/* How a launch catches binds (--via): the preloaded shim, seccomp user notification, or
+ * chosen from the program's ELF. */
+enum launch_via { VIA_AUTO, VIA_PRELOAD, VIA_SECCOMP };
 struct launch {
 	struct port_specs specs; /* from -p */
 	char *env_file;          /* from -e, absolute; NULL: none */
 	bool no_zero;            /* --no-zero */
 	bool verbose;            /* -v */
+	enum launch_via via;     /* --via */
 };
-/* The options that run and start share: -p, -e, --no-zero, -v, for getopt_long's table. */
-enum { LAUNCH_OPT_NO_ZERO = 256 };
+/* The options that run and start share: -p, -e, --no-zero, -v, --via, for getopt_long. */
+enum { LAUNCH_OPT_NO_ZERO = 256, LAUNCH_OPT_VIA };
 #define LAUNCH_LONG_OPTIONS                                          \
 	{ "port", required_argument, NULL, 'p' },                    \
 	{ "env-file", required_argument, NULL, 'e' },                \
 	{ "no-zero", no_argument, NULL, LAUNCH_OPT_NO_ZERO },        \
+	{ "via", required_argument, NULL, LAUNCH_OPT_VIA },          \
 	{ "verbose", no_argument, NULL, 'v' }
 /* Applies opt (with its argument) to l if it is one of those; false if it is not. Exits 2
  * on a bad -p or an empty -e. */
 bool launch_option(struct launch *l, int opt, const char *arg);
 /* A malloc'd absolute form of path (relative to the current directory), or exits 1. */
 char *launch_absolute_path(const char *path);
-/* Sets LD_PRELOAD, EPR_* in this process's environment, for CMD to inherit. EPR_PORTS and
+/* Sets LD_PRELOAD (unless shim is NULL: a seccomp launch), EPR_* in this process's
+ * environment, for CMD to inherit. EPR_PORTS and
  * EPR_ENV_FILE, when l does not set them, are kept as inherited if keep_inherited, else
  * removed; EPR_ZERO and EPR_DEBUG are kept. */
 void launch_env_apply(const struct launch *l, const char *shim, bool keep_inherited);
@@ -75,6 +81,11 @@ void launch_check_env_file(const char *path, struct envfile *ef);
 char *command_path_resolve(const char *name);
 /* The exit status for a CMD that could not be executed with error err: 127 or 126. */
 int command_exec_status(int err);
+
+/* launch_via.c: the interceptor for CMD at path: --via as given, or for auto, seccomp for a
+ * static or Go program and preload for the rest. Warns as elf_check_warn does for preload;
+ * exits 1 for a setuid or setgid program under seccomp. -v says which was chosen. */
+enum launch_via launch_choose_via(const struct launch *l, const char *path, const char *name);
 
 /* elf_check.c: warns on stderr when the preloaded shim cannot work in the program at path
  * (statically linked, or run setuid/setgid); never fails. */

@@ -70,7 +70,6 @@ int cmd_run(int argc, char *argv[])
 	 * so that a command that never listens leaves any file alone. */
 	if (l.env_file)
 		launch_check_value("the env file", l.env_file);
-	shim = shim_path_find();
 	s.options = &l;
 	s.foreground = true;
 	s.ready_fd = -1;
@@ -79,11 +78,11 @@ int cmd_run(int argc, char *argv[])
 	s.path = command_path_resolve(s.name);
 	if (!s.path) {
 		err = errno;
-		free(shim);
 		cli_warn("%s: %s", s.name, strerror(err));
 		return command_exec_status(err);
 	}
-	elf_check_warn(s.path, s.name);
+	s.seccomp = launch_choose_via(&l, s.path, s.name) == VIA_SECCOMP;
+	shim = s.seccomp ? NULL : shim_path_find();
 	launch_env_apply(&l, shim, true);
 	free(shim);
 	return supervisor_run(&s);

@@ -261,15 +261,14 @@ int cmd_start(int argc, char *argv[])
 	pid_t supervisor;
 
 	parse_options(argc, argv);
-	shim = shim_path_find();
 	s.path = command_path_resolve(s.name);
 	if (!s.path) {
 		err = errno;
-		free(shim);
 		cli_warn("%s: %s", s.name, strerror(err));
 		return command_exec_status(err);
 	}
-	elf_check_warn(s.path, s.name);
+	s.seccomp = launch_choose_via(&options, s.path, s.name) == VIA_SECCOMP;
+	shim = s.seccomp ? NULL : shim_path_find();
 	prepare_files();
 	launch_env_apply(&options, shim, false);
 	free(shim);

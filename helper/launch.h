@@ -34,6 +34,7 @@ struct launch_state {
 	const char *tmpdir;           /* epr start without -e: the private directory */
 	double timeout;               /* epr start -t */
 	int ready_fd;                 /* epr start: told 'R' once ready; -1: none */
+	bool seccomp;                 /* binds caught by seccomp user notification, not the shim */
 
 	/* owned by the supervisor */
 	struct policy policy;
@@ -109,6 +110,11 @@ void registry_remove(pid_t supervisor);
 int registry_read(pid_t supervisor, struct launch_entry *e);
 /* Calls each for every entry; stops early when it returns non-zero. */
 int registry_each(int (*each)(const struct launch_entry *e, void *arg), void *arg);
+
+/* launch_seccomp.c: the seccomp interceptor's side of the supervisor. */
+/* Answers one pending notification on listener with the launch's policy; false once the
+ * listener is done (every target gone). */
+bool launch_seccomp_serve(struct launch_state *l, int listener);
 
 /* supervisor.c: runs the launch until its tree is gone; returns the exit status. For epr
  * start it runs in the background after telling ready_fd. */

@@ -38,6 +38,16 @@ bool launch_option(struct launch *l, int opt, const char *arg)
 			cli_usage_error("-e: the env file name is empty");
 		l->env_file = launch_absolute_path(arg);
 		return true;
+	case LAUNCH_OPT_VIA:
+		if (strcmp(arg, "auto") == 0)
+			l->via = VIA_AUTO;
+		else if (strcmp(arg, "preload") == 0)
+			l->via = VIA_PRELOAD;
+		else if (strcmp(arg, "seccomp") == 0)
+			l->via = VIA_SECCOMP;
+		else
+			cli_usage_error("--via: '%s' is not preload, seccomp or auto", arg);
+		return true;
 	case LAUNCH_OPT_NO_ZERO:
 		l->no_zero = true;
 		return true;
@@ -91,7 +101,9 @@ void launch_env_apply(const struct launch *l, const char *shim, bool keep_inheri
 	char ports[EPR_MAX_SENTINELS * 12 + 1];
 	const char *old = getenv("LD_PRELOAD");
 
-	if (old && *old) {
+	if (!shim) {
+		/* caught by seccomp: nothing is preloaded */
+	} else if (old && *old) {
 		char *both;
 
 		/* ld.so takes spaces and colons alike; what was there stays, after the shim. */

@@ -20,6 +20,7 @@
 
 #include "epr_env.h"
 #include "launch.h"
+#include "seccomp_notify.h"
 
 #define FAIL_GRACE 3.0      /* SIGTERM to SIGKILL when a start fails */
 #define STOP_GRACE 10.0     /* ... when stopped by a plain SIGTERM */
@@ -30,7 +31,7 @@
  * mask and dispositions are reset before exec. */
 static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
-static int sigfd = -1, timer = -1, channel = -1;
+static int sigfd = -1, timer = -1, shim_socket = -1, notifier = -1;
 
 static void block_signals(void)
 {
@@ -61,8 +62,25 @@ static void arm(double seconds)
 	timerfd_settime(timer, 0, &when, NULL);
 }
 
+/* In the child, for a seccomp launch: the filter, whose listener goes to the supervisor
+ * over pass. A failure is said here, on the caller's stderr, before the server runs. */
+static void install_filter(int pass, int report)
+{
+	char why[256];
+	int err = seccomp_child_install(pass, why, sizeof why);
+
+	if (err == 0)
+		return;
+	cli_warn("cannot catch binds with seccomp user notification: %s; run it with "
+		 "--via preload if it calls libc's bind", why);
+	err = -1; /* said already */
+	if (write(report, &err, sizeof err) < 0)
+		_exit(EXIT_CANNOT_EXEC);
+	_exit(EXIT_CANNOT_EXEC);
+}
+
 /* In the child: what the server must not inherit from epr, then exec. */
-static _Noreturn void exec_child(const struct launch_state *l, int report)
+static _Noreturn void exec_child(const struct launch_state *l, int report, int pass)
 {
 	sigset_t none;
 	int err, null_fd, log_fd;
@@ -75,6 +93,8 @@ static _Noreturn void exec_child(const struct launch_state *l, int report)
 	/* A foreground server dies with a killed supervisor; a daemon that forked away does
 	 * not, and epr stop finds it through the registry's tree snapshot. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (pass >= 0)
+		install_filter(pass, report);
 	if (!l->foreground) {
 		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		log_fd = open(l->log, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
@@ -94,20 +114,28 @@ fail:
 	_exit(command_exec_status(err));
 }
 
-/* Forks and execs CMD: 0 once it runs, else exec's errno. */
-static int spawn(struct launch_state *l)
+/* Forks and execs CMD: 0 once it runs, else exec's errno, or -1 when the child said why.
+ * For a seccomp launch, *listener is the filter's notification fd. */
+static int spawn(struct launch_state *l, int *listener)
 {
-	int report[2], err = 0;
+	int report[2], pass[2] = { -1, -1 }, err = 0;
 	ssize_t n;
 
 	if (pipe2(report, O_CLOEXEC) != 0)
+		return errno;
+	if (l->seccomp && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pass) != 0)
 		return errno;
 	l->main_pid = fork();
 	if (l->main_pid < 0)
 		return errno;
 	if (l->main_pid == 0)
-		exec_child(l, report[1]);
+		exec_child(l, report[1], pass[1]);
 	close(report[1]);
+	if (l->seccomp) {
+		close(pass[1]);
+		*listener = seccomp_receive_listener(pass[0]);
+		close(pass[0]);
+	}
 	do
 		n = read(report[0], &err, sizeof err);
 	while (n < 0 && errno == EINTR);
@@ -288,9 +316,9 @@ static int stop_launch(struct launch_state *l, const struct signalfd_siginfo *si
 	double grace = si->ssi_code == SI_QUEUE && si->ssi_int > 0 ? si->ssi_int / 1000.0 : STOP_GRACE;
 	int rc;
 
-	if (channel >= 0) {
-		close(channel); /* binds from now on fail at once */
-		channel = -1;
+	if (shim_socket >= 0) {
+		close(shim_socket); /* binds from now on fail at once */
+		shim_socket = -1;
 	}
 	rc = stop_tree(l, grace);
 	if (rc != 0)
@@ -357,34 +385,43 @@ static int on_signal(struct launch_state *l, const struct signalfd_siginfo *si)
 static int loop(struct launch_state *l)
 {
 	for (;;) {
-		static struct pollfd p[3 + LAUNCH_MAX_EXPORTS];
+		static struct pollfd p[4 + LAUNCH_MAX_EXPORTS];
 		static size_t which[LAUNCH_MAX_EXPORTS];
 		struct signalfd_siginfo si;
 		bool prune_due;
-		nfds_t n = 3;
+		nfds_t n = 4;
 		int rc;
 
 		p[0] = (struct pollfd){ sigfd, POLLIN, 0 };
-		p[1] = (struct pollfd){ channel, POLLIN, 0 };
+		p[1] = (struct pollfd){ shim_socket, POLLIN, 0 };
 		p[2] = (struct pollfd){ timer, POLLIN, 0 };
+		p[3] = (struct pollfd){ notifier, POLLIN, 0 }; /* -1: ignored by poll */
 		/* The processes that listen: their exit closes ports, which then go unexported. */
 		for (size_t i = 0; i < l->n_exports; i++) {
 			if (l->exports[i].pidfd < 0)
 				continue;
-			which[n - 3] = i;
+			which[n - 4] = i;
 			p[n++] = (struct pollfd){ l->exports[i].pidfd, POLLIN, 0 };
 		}
 		if (poll(p, n, -1) < 0 && errno != EINTR)
 			cli_fail("poll: %s", strerror(errno));
 		prune_due = false;
-		for (nfds_t i = n; i > 3; i--) {
+		for (nfds_t i = n; i > 4; i--) {
 			if (p[i - 1].revents) {
-				launch_export_exited(l, which[i - 4]);
+				launch_export_exited(l, which[i - 5]);
 				prune_due = true;
 			}
 		}
+		if (p[3].revents & (POLLIN | POLLHUP)) {
+			if ((p[3].revents & POLLHUP) || !launch_seccomp_serve(l, notifier)) {
+				close(notifier); /* every target is gone */
+				notifier = -1;
+			}
+			if (l->phase == LAUNCH_STARTING && !l->foreground && (rc = become_ready(l)) != 0)
+				return rc;
+		}
 		if (p[1].revents & POLLIN) {
-			while (channel_serve(l, channel))
+			while (channel_serve(l, shim_socket))
 				;
 			if (l->phase == LAUNCH_STARTING && !l->foreground && (rc = become_ready(l)) != 0)
 				return rc;
@@ -420,17 +457,26 @@ int supervisor_run(struct launch_state *l)
 	if (tree_become_subreaper() != 0)
 		cli_fail("cannot become a child subreaper: %s", strerror(errno));
 	launch_ports_init(l);
-	channel = channel_open(l);
-	if (channel < 0)
+	shim_socket = channel_open(l);
+	if (shim_socket < 0)
 		cli_fail("cannot open the supervisor's socket: %s", strerror(errno));
 	if (setenv(EPR_ENV_SUPERVISOR, l->socket_name, 1) != 0)
 		cli_fail("setting %s: %s", EPR_ENV_SUPERVISOR, strerror(errno));
-	err = spawn(l);
+	err = spawn(l, &notifier);
 	if (err) {
-		cli_warn("%s: %s", l->name, strerror(err));
+		if (err > 0)
+			cli_warn("%s: %s", l->name, strerror(err));
 		if (!l->foreground)
 			remove_files(l, false);
-		return command_exec_status(err);
+		registry_remove(getpid());
+		return err > 0 ? command_exec_status(err) : EXIT_CANNOT_EXEC;
+	}
+	if (l->seccomp && notifier < 0) {
+		cli_warn("%s: the seccomp listener did not arrive: %s", l->name, strerror(-notifier));
+		stop_tree(l, FAIL_GRACE);
+		if (!l->foreground)
+			remove_files(l, false);
+		return EXIT_CANNOT_EXEC;
 	}
 	register_launch(l);
 	if (!l->foreground)

@@ -1,0 +1,72 @@
+/* The seccomp interceptor feeding the launch: a notified bind or listen of any process of
+ * the tree becomes a call of the same launch_bind() / launch_listened() the shim's requests
+ * reach, on the supervisor's own copy of the target's socket (pidfd_getfd). Nothing is
+ * ever written into the target. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "launch.h"
+#include "seccomp_notify.h"
+
+static void say_rewritten(const struct launch_state *l, const struct sockaddr *addr, unsigned port)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned asked;
+
+	if (!l->options->verbose)
+		return;
+	if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+		asked = ntohs(in6->sin6_port);
+		cli_warn("bind [%s]:%u -> %u (seccomp)", host, asked, port);
+	} else {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+		asked = ntohs(in->sin_port);
+		cli_warn("bind %s:%u -> %u (seccomp)", host, asked, port);
+	}
+}
+
+static int on_bind(void *ctx, pid_t tgid, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct launch_state *l = ctx;
+	unsigned port;
+	int rc = launch_bind(l, fd, addr, len, &port, tgid);
+
+	if (rc == POLICY_PASS)
+		return INTERCEPT_CONTINUE;
+	if (rc == 0)
+		say_rewritten(l, addr, port);
+	return rc;
+}
+
+/* The supervisor listens on its copy (the same socket), then exports, as the shim does. */
+static int on_listen(void *ctx, pid_t tgid, int fd, int backlog)
+{
+	int rc;
+
+	if (listen(fd, backlog) < 0)
+		return errno;
+	rc = launch_listened(ctx, fd, tgid);
+	if (rc)
+		shutdown(fd, SHUT_RD); /* the program must not keep a listener it believes failed */
+	return rc;
+}
+
+static void on_error(void *ctx, pid_t tgid, int err, const char *why)
+{
+	(void)ctx;
+	cli_warn("process %d: %s (%s)", (int)tgid, why, strerror(err));
+}
+
+bool launch_seccomp_serve(struct launch_state *l, int listener)
+{
+	static const struct intercept_ops ops = { on_bind, on_listen, on_error };
+
+	return seccomp_handle(listener, &ops, l) != -ENOENT;
+}

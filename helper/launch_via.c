@@ -1,0 +1,43 @@
+/* Which interceptor a launch uses (--via): the preloaded shim for programs that call libc's
+ * bind through the dynamic linker, seccomp user notification for static and Go programs,
+ * which the shim cannot reach. */
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "elf_check.h"
+
+static bool set_id(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
+					 ((st.st_mode & S_ISGID) && st.st_gid != getgid()));
+}
+
+enum launch_via launch_choose_via(const struct launch *l, const char *path, const char *name)
+{
+	enum elf_kind kind = elf_classify(path);
+	enum launch_via via = l->via;
+
+	if (via == VIA_AUTO)
+		via = kind == ELF_STATIC || kind == ELF_GO ? VIA_SECCOMP : VIA_PRELOAD;
+	if (via == VIA_PRELOAD) {
+		elf_check_warn(path, name);
+		if (l->verbose)
+			cli_warn("%s: binds are caught by libepr.so (preload)", name);
+		return via;
+	}
+	/* no_new_privs, which the filter needs, keeps a setuid program from its privileges:
+	 * it would run, but not as what it expects. */
+	if (set_id(path))
+		cli_fail("%s is setuid or setgid, and under --via seccomp (no_new_privs) it would "
+			 "run without those privileges; use --via preload, or a copy without the bit",
+			 name);
+	if (l->verbose)
+		cli_warn("%s: binds are caught by seccomp user notification (%s)", name,
+			 kind == ELF_GO ? "a Go program" : kind == ELF_STATIC ? "statically linked"
+									  : "--via seccomp");
+	return via;
+}
