@@ -5,7 +5,7 @@
 .PHONY: bench bench-smoke bench-progs
 
 BENCH_LIB   := bench/stats.c bench/netns.c bench/command.c
-BENCH_DRIVERS := spawn inproc collide churn timewait scale launch
+BENCH_DRIVERS := spawn inproc collide churn timewait scale launch bind_loop
 BENCH_PLAIN := trivial serve naive_port
 BENCH_PROGS := $(addprefix $(B)/bench/,$(BENCH_DRIVERS) $(BENCH_PLAIN))
 BENCH_COMMON_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(COMMON_SRC))

@@ -1,7 +1,10 @@
 #!/bin/sh
 # make bench (and bench-smoke): what epr start and epr stop add to a real server's own start
 # and stop, side by side with the same server started by hand (bench/launch.c), medians of
-# paired differences. Targets: start overhead <= 1 ms, stop overhead <= 2 ms.
+# paired differences. Targets: start overhead <= 1 ms, stop overhead <= 2 ms; nats-server
+# (seccomp) ready within 1.1x of by hand. Then one bind as the program sees it
+# (bench/bind_loop.c): rewritten under seccomp vs under the shim (<= 2x), and a
+# pass-through bind under seccomp vs bare (<= 15 us more).
 #   bench/launch.sh [--smoke] BUILD_DIR
 set -eu
 smoke=0
@@ -21,6 +24,7 @@ run() {
 	command -v "$1" >/dev/null || { printf '%-18s not installed\n' "$name"; return 0; }
 	# shellcheck disable=SC2046 # six numbers, split on purpose
 	set -- $("$B/bench/launch" -r "$ROUNDS" -a "$AGE" "$B/epr" "$sentinel" -- "$@")
+	raw="$*"
 	echo "$name $*" | awk '{ printf "%-18s %9.2f ms %9.2f ms %+9.2f ms   %9.2f ms %9.2f ms %+9.2f ms\n",
 		$1, $2 / 1000, $3 / 1000, $4 / 1000, $5 / 1000, $6 / 1000, $7 / 1000 }'
 	[ "$smoke" = 1 ] && return 0
@@ -30,5 +34,36 @@ run() {
 run redis-server 6379 redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no
 run memcached 11211 memcached -u root -l 127.0.0.1 -p PORT -U 0 -m 8 -t 1
 run "http.server" 8000 /usr/bin/python3 -m http.server PORT --bind 127.0.0.1
+raw=
+run nats-server 4222 nats-server -a 127.0.0.1 -p PORT
+if [ "$smoke" = 0 ] && [ -n "$raw" ]; then
+	ratio=$(echo "$raw" | awk '{ printf "%.2f", $2 / $1 }')
+	echo "  nats-server ready through epr (seccomp) / by hand: ${ratio}x (target <= 1.1)"
+	awk -v r="$ratio" 'BEGIN { exit !(r <= 1.1) }' || { echo "  missed: nats-server ready ratio"; missed=1; }
+fi
 printf '(medians of %s rounds, each arm stopping its server %s ms after spawning it)\n' "$ROUNDS" "$AGE"
+
+# One bind as the program sees it, inside a private network namespace.
+if [ "$smoke" = 1 ]; then N=200 NR=30; else N=5000 NR=400; fi
+# shellcheck disable=SC2016 # expanded by the inner sh
+binds=$(unshare -n sh -c 'ip link set lo up
+	b=$1 n=$2 nr=$3
+	echo "bare_pass $("$b/bench/bind_loop" "$n" 5555)"
+	echo "seccomp_pass $("$b/epr" run --via seccomp -- "$b/bench/bind_loop" "$n" 5555)"
+	echo "seccomp_rewritten $("$b/epr" run --via seccomp -- "$b/bench/bind_loop" "$nr" 0)"
+	echo "preload_rewritten $("$b/epr" run --via preload -- "$b/bench/bind_loop" "$nr" 0)"' sh "$B" "$N" "$NR")
+echo "$binds" | awk '
+	{ median[$1] = $2; p90[$1] = $3 }
+	END {
+		printf "\n%-34s %10s %10s\n", "one bind()", "median", "p90"
+		split("bare_pass seccomp_pass preload_rewritten seccomp_rewritten", order)
+		for (i = 1; i <= 4; i++)
+			printf "%-34s %7.1f us %7.1f us\n", order[i], median[order[i]] / 1000, p90[order[i]] / 1000
+		printf "pass-through under seccomp: %+.1f us (target <= +15)\n", (median["seccomp_pass"] - median["bare_pass"]) / 1000
+		printf "rewritten, seccomp / shim (both through the supervisor): %.2fx (target <= 2)\n", median["seccomp_rewritten"] / median["preload_rewritten"]
+	}'
+if [ "$smoke" = 0 ]; then
+	echo "$binds" | awk '{ m[$1] = $2 } END { exit !(m["seccomp_pass"] - m["bare_pass"] <= 15000 &&
+		m["seccomp_rewritten"] <= 2 * m["preload_rewritten"]) }' || { echo "  missed: a bind target"; missed=1; }
+fi
 exit "$missed"
