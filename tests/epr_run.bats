@@ -142,11 +142,14 @@ export -f show_env
 	[ "$output" = "epr: cannot find libepr.so (looked in $BATS_TEST_TMPDIR/bin/libepr.so, $BATS_TEST_TMPDIR/bin/../lib/epr/libepr.so; set EPR_LIB)" ]
 }
 
-@test "a statically linked CMD gets a warning, and still runs" {
+@test "a statically linked CMD runs under seccomp by default, and gets a warning with --via preload" {
 	[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib64/libc.a ] || skip "no static libc"
 	printf 'int main(void) { return 3; }\n' >"$BATS_TEST_TMPDIR/s.c"
 	cc -static -o "$BATS_TEST_TMPDIR/static" "$BATS_TEST_TMPDIR/s.c" || skip "cannot link statically"
 	run "$EPR_BIN" run -- "$BATS_TEST_TMPDIR/static"
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	run "$EPR_BIN" run --via preload -- "$BATS_TEST_TMPDIR/static"
 	[ "$status" -eq 3 ]
 	[ "$output" = "epr: warning: $BATS_TEST_TMPDIR/static is statically linked; libepr.so cannot be loaded into it and its binds will not be rewritten" ]
 }
@@ -155,9 +158,11 @@ export -f show_env
 	printf 'int main(void) { return 0; }\n' >"$BATS_TEST_TMPDIR/s.c"
 	cc -static -o "$BATS_TEST_TMPDIR/static-epr-test" "$BATS_TEST_TMPDIR/s.c" 2>/dev/null ||
 		skip "cannot link statically"
-	PATH=$BATS_TEST_TMPDIR:$PATH run "$EPR_BIN" run -- static-epr-test
+	PATH=$BATS_TEST_TMPDIR:$PATH run "$EPR_BIN" run --via preload -- static-epr-test
 	[ "$status" -eq 0 ]
 	[[ $output == "epr: warning: static-epr-test is statically linked"* ]]
+	PATH=$BATS_TEST_TMPDIR:$PATH run "$EPR_BIN" run -v -- static-epr-test
+	[[ $output == "epr: static-epr-test: binds are caught by seccomp user notification (statically linked)" ]]
 	# a dynamically linked program gets no warning
 	run "$EPR_BIN" run -- true
 	[ -z "$output" ]

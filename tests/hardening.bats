@@ -52,17 +52,23 @@ SERVER=$EPR_BUILD/tests/listen_server
 	[ "$(wc -l <<<"$exported")" -eq 80 ]
 }
 
-@test "a statically linked server is beyond LD_PRELOAD: epr warns, and its bind is not rewritten" {
+@test "a statically linked server is beyond LD_PRELOAD: --via preload warns and its bind is not rewritten; auto rewrites it" {
 	[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || skip "no static libc (libc6-dev)"
 	cc -static -O1 -D_GNU_SOURCE -o "$BATS_TEST_TMPDIR/static_server" "$TESTS/progs/listen_server.c" \
 		-pthread || skip "cannot link statically"
 	# a free port (not in TIME_WAIT) stands for the sentinel
 	sentinel=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	run "$EPR_BIN" run -p "$sentinel" -- "$BATS_TEST_TMPDIR/static_server" "127.0.0.1:$sentinel"
+	run "$EPR_BIN" run --via preload -p "$sentinel" -- "$BATS_TEST_TMPDIR/static_server" "127.0.0.1:$sentinel"
 	echo "$output"
 	[[ "$output" == *"epr: warning: "*"is statically linked"* ]]
 	# the limitation, shown: it got the sentinel itself
 	[[ "$output" == *"LISTEN 127.0.0.1:$sentinel $sentinel"* ]]
+	# by default (auto) seccomp catches it: another port, and no warning
+	run "$EPR_BIN" run -p "$sentinel" -- "$BATS_TEST_TMPDIR/static_server" "127.0.0.1:$sentinel"
+	echo "$output"
+	[[ "$output" != *"warning"* ]]
+	[[ "$output" == *"LISTEN 127.0.0.1:$sentinel "* ]]
+	[[ "$output" != *"LISTEN 127.0.0.1:$sentinel $sentinel"* ]]
 }
 
 @test "epr reserve with no free port exits 1 with a message, and without descriptors too" {
