@@ -32,4 +32,7 @@ int address_ipv4_fallback(const struct bind_addr *a, struct bind_addr *out);
 /* Loopback of the other family than the reservation r (127.0.0.1 <-> ::1), with port. */
 void address_other_loopback(const struct bind_addr *r, uint16_t port, struct bind_addr *out);
 
+/* The port a bound AF_INET/AF_INET6 socket has (0: not bound yet), or -1 for anything else. */
+int address_bound_port(int fd);
+
 #endif

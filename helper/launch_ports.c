@@ -62,21 +62,6 @@ void launch_ports_init(struct launch_state *l)
 	};
 }
 
-static int bound_port(int fd, int *family)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -1;
-	*family = ss.ss_family;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return -1;
-}
-
 static unsigned long long socket_inode(int fd)
 {
 	struct stat st;
@@ -119,7 +104,7 @@ static int add_export(struct launch_state *l, int fd, uint16_t port, uint16_t se
 
 int launch_listened(struct launch_state *l, int fd, pid_t pid)
 {
-	int family, port = bound_port(fd, &family), listening = 0;
+	int port = address_bound_port(fd), listening = 0;
 	socklen_t len = sizeof listening;
 	uint16_t sentinel;
 
@@ -133,7 +118,7 @@ int launch_listened(struct launch_state *l, int fd, pid_t pid)
 int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
 		unsigned *port, pid_t pid)
 {
-	int family, bound = bound_port(fd, &family), rc;
+	int bound = address_bound_port(fd), rc;
 	struct policy_result res;
 	uint16_t sentinel;
 

@@ -4,7 +4,6 @@
  * and a timerfd; no sleep loops. */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,7 +54,7 @@ static void arm(double seconds)
 
 	if (seconds > 0) {
 		when.it_value.tv_sec = (time_t)seconds;
-		when.it_value.tv_nsec = (long)((seconds - floor(seconds)) * 1e9);
+		when.it_value.tv_nsec = (long)((seconds - (double)when.it_value.tv_sec) * 1e9);
 		if (!when.it_value.tv_sec && !when.it_value.tv_nsec)
 			when.it_value.tv_nsec = 1;
 	}
@@ -212,7 +211,7 @@ static int stop_tree(struct launch_state *l, double grace)
 			deadline = now_seconds() + KILL_WAIT;
 			continue;
 		}
-		poll(&p, 1, (int)ceil(left * 1000));
+		poll(&p, 1, (int)(left * 1000) + 1);
 		drain_signals();
 		if (killed) /* what forked in between is killed too */
 			tree_signal(SIGKILL);

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "address.h"
 #include "config.h"
 #include "envfile.h"
 #include "epr_env.h"
@@ -36,21 +37,6 @@ static int add_port(struct envfile *ef, void *arg)
 	if (added < 0)
 		e->full = errno == ENOSPC;
 	return added < 0 ? -1 : added || fresh ? 0 : 1;
-}
-
-/* The port of a bound AF_INET/AF_INET6 socket, or -1. */
-static int bound_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -1;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return -1;
 }
 
 static void log_export_failure(const char *path, int err, int foreign)
@@ -114,7 +100,7 @@ static int supervised_listen(int fd, int backlog, int saved)
 {
 	unsigned ignored;
 
-	if (bound_port(fd) <= 0) {
+	if (address_bound_port(fd) <= 0) {
 		errno = saved;
 		return sys_listen(fd, backlog);
 	}
@@ -155,7 +141,7 @@ int export_listen(int fd, int backlog)
 		return supervised_listen(fd, backlog, saved);
 	if (!port_map_any_rewrite(map))
 		return sys_listen(fd, backlog);
-	port = bound_port(fd);
+	port = address_bound_port(fd);
 	errno = saved;
 	if (port <= 0)
 		return sys_listen(fd, backlog);

@@ -9,18 +9,11 @@ bats_require_minimum_version 1.5.0
 PROGS=$EPR_BUILD/tests
 
 setup() {
-	export TMPDIR=$BATS_TEST_TMPDIR/tmp
-	export EPR_RUNTIME_DIR=$BATS_TEST_TMPDIR/run
-	mkdir -p "$TMPDIR"
+	launch_setup
 }
 
 teardown() {
-	local f
-	for f in "$EPR_RUNTIME_DIR"/*.launch; do
-		[ -f "$f" ] || continue
-		"$EPR_BIN" stop -t 2 "$(basename "$f" .launch)" >/dev/null 2>&1 3>&- || true
-	done
-	stop_background
+	launch_teardown
 }
 
 # Runs a bash script (stdin) in a fresh network namespace with loopback up; D, PROGS, EPR_BIN set.

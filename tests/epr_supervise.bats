@@ -10,20 +10,11 @@ PREFORK=$TESTS/progs/prefork_server.py
 LISTEN=$TESTS/progs/cli_listen.py
 
 setup() {
-	export TMPDIR=$BATS_TEST_TMPDIR/tmp
-	export EPR_RUNTIME_DIR=$BATS_TEST_TMPDIR/run
-	mkdir -p "$TMPDIR"
+	launch_setup
 }
 
 teardown() {
-	local f
-	# a failed test must not leave a launch behind: stop what the registry still lists
-	for f in "$EPR_RUNTIME_DIR"/*.launch; do
-		[ -f "$f" ] || continue
-		"$EPR_BIN" stop -t 2 "$(basename "$f" .launch)" >/dev/null 2>&1 3>&- || true
-	done
-	kill_by_env_file_dir "$BATS_TEST_TMPDIR"
-	stop_background
+	launch_teardown
 }
 
 # Runs the rest of the line in a fresh network namespace with loopback up.

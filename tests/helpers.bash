@@ -135,3 +135,23 @@ kill_by_env_file_dir() {
 		fi
 	done
 }
+
+# For the suites of supervised launches: epr start's private directories and the caller's
+# launch registry go into the test's own directory, where a test can look for leftovers.
+launch_setup() {
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	export EPR_RUNTIME_DIR=$BATS_TEST_TMPDIR/run
+	mkdir -p "$TMPDIR"
+}
+
+# A failed test must not leave a launch behind: stop what the registry still lists, then
+# kill what is left of anything started with an env file of this test's.
+launch_teardown() {
+	local f
+	for f in "$EPR_RUNTIME_DIR"/*.launch; do
+		[ -f "$f" ] || continue
+		"$EPR_BIN" stop -t 2 "$(basename "$f" .launch)" >/dev/null 2>&1 3>&- || true
+	done
+	kill_by_env_file_dir "$BATS_TEST_TMPDIR"
+	stop_background
+}
