@@ -141,7 +141,7 @@ int envfile_add_port(struct envfile *ef, uint16_t port, uint16_t sentinel)
 	int changed = 0;
 
 	format_port(num, port);
-	if (envfile_get(ef, EPR_KEY_PORTS, list, sizeof(list)) < 0)
+	if (envfile_get(ef, EPR_KEY_PORT_LIST, list, sizeof(list)) < 0)
 		list[0] = '\0';
 	if (!list_has(list, num)) {
 		for (const char *p = list; *p; p++)
@@ -171,7 +171,7 @@ int envfile_add_port(struct envfile *ef, uint16_t port, uint16_t sentinel)
 			changed = 1;
 		}
 	}
-	if (changed && envfile_set(ef, EPR_KEY_PORTS, list) < 0)
+	if (changed && envfile_set(ef, EPR_KEY_PORT_LIST, list) < 0)
 		return -1;
 	return changed;
 }

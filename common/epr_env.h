@@ -26,7 +26,8 @@
 /* Keys written into the env file. Readers ignore keys they do not know. */
 #define EPR_KEY_PORT        "EPR_PORT"    /* the first exported port */
 #define EPR_KEY_PORT_PREFIX "EPR_PORT_"   /* EPR_PORT_<sentinel>=<port> */
-#define EPR_KEY_PORTS       "EPR_PORTS"   /* every exported port, in listen order */
+#define EPR_KEY_PORT_LIST   "EPR_PORT_LIST" /* every exported port, in listen order */
+#define EPR_KEY_FILE        "EPR_FILE"    /* epr start's output: the env file's path */
 #define EPR_KEY_LAUNCH      "EPR_LAUNCH"  /* the launch that wrote the file (its id) */
 #define EPR_KEY_PID         "EPR_PID"     /* added by epr start */
 #define EPR_KEY_PID_START   "EPR_PID_START" /* added by epr start: its start time, in ticks */

@@ -12,7 +12,7 @@ a=$(start_one)
 b=$(start_one)
 port_a=$(sed -n 's/^EPR_PORT=//p' <<<"$a")
 port_b=$(sed -n 's/^EPR_PORT=//p' <<<"$b")
-trap '"$epr" stop "$(sed -n "s/^EPR_ENV_FILE=//p" <<<"$a")"; "$epr" stop "$(sed -n "s/^EPR_ENV_FILE=//p" <<<"$b")"' EXIT
+trap '"$epr" stop "$(sed -n "s/^EPR_FILE=//p" <<<"$a")"; "$epr" stop "$(sed -n "s/^EPR_FILE=//p" <<<"$b")"' EXIT
 
 echo "Both servers were told: --port 6379"
 for port in "$port_a" "$port_b"; do

@@ -245,10 +245,10 @@ static void print_server(const struct envfile *ef)
 		key[keylen] = '\0';
 		print_key(ef, key);
 	}
-	print_key(ef, EPR_KEY_PORTS);
+	print_key(ef, EPR_KEY_PORT_LIST);
 	print_key(ef, EPR_KEY_PID);
 	print_key(ef, EPR_KEY_SUPERVISOR_PID);
-	print_assignment(EPR_ENV_ENV_FILE, strlen(EPR_ENV_ENV_FILE), options.env_file);
+	print_assignment(EPR_KEY_FILE, strlen(EPR_KEY_FILE), options.env_file);
 	print_key(ef, EPR_KEY_LOG);
 	print_key(ef, EPR_KEY_TMPDIR);
 }

@@ -249,7 +249,7 @@ static int fill(struct envfile *ef, void *arg)
 			used += (size_t)snprintf(list + used, sizeof list - used, "%s%u", used ? "," : "",
 						 l->exports[i].port);
 	}
-	if (used && envfile_set(ef, EPR_KEY_PORTS, list) != 0)
+	if (used && envfile_set(ef, EPR_KEY_PORT_LIST, list) != 0)
 		return -1;
 	if (l->main_pid > 0 && (set_number(ef, EPR_KEY_PID, (unsigned long long)l->main_pid) != 0 ||
 				set_number(ef, EPR_KEY_PID_START, proc_start_time(l->main_pid)) != 0))

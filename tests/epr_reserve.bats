@@ -182,6 +182,6 @@ print(s.getsockname()[1], flush=True); time.sleep(10)' >"$BATS_TEST_TMPDIR/busy"
 	[ "$status" -eq 0 ]
 	server=$(awk '$1 == "LISTEN" { print $3 }' <<<"$output")
 	[ -n "$server" ] && [ "$server" -ne 8000 ]
-	[ "$(env_value "$env_file" EPR_PORTS)" = "$server" ]
+	[ "$(env_value "$env_file" EPR_PORT_LIST)" = "$server" ]
 	[ "$(env_value "$env_file" EPR_PORT_8000)" = "$server" ]
 }

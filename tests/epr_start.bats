@@ -44,15 +44,15 @@ no_private_dirs() {
 	run "$EPR_BIN" start -- python3 -m http.server 0 --bind 127.0.0.1
 	[ "$status" -eq 0 ]
 	eval "$output"
-	[ "$EPR_PORTS" = "$EPR_PORT" ]
+	[ "$EPR_PORT_LIST" = "$EPR_PORT" ]
 	http_ok "$EPR_PORT"
 	[ -d "$EPR_TMPDIR" ]
 	[[ $EPR_TMPDIR == "$TMPDIR"/epr.* ]]
-	[ "$EPR_ENV_FILE" = "$EPR_TMPDIR/env" ]
-	[ "$(env_value "$EPR_ENV_FILE" EPR_PID)" = "$EPR_PID" ]
-	[ "$(env_value "$EPR_ENV_FILE" EPR_LOG)" = "$EPR_LOG" ]
+	[ "$EPR_FILE" = "$EPR_TMPDIR/env" ]
+	[ "$(env_value "$EPR_FILE" EPR_PID)" = "$EPR_PID" ]
+	[ "$(env_value "$EPR_FILE" EPR_LOG)" = "$EPR_LOG" ]
 	grep -q "Serving HTTP" "$EPR_LOG"
-	run "$EPR_BIN" stop "$EPR_ENV_FILE"
+	run "$EPR_BIN" stop "$EPR_FILE"
 	[ "$status" -eq 0 ]
 	group_gone "$EPR_PID"
 	pid_gone "$EPR_PID"
@@ -78,8 +78,8 @@ no_private_dirs() {
 	[ "$status" -eq 0 ]
 	eval "$output"
 	[ "$(cut -d= -f1 <<<"$output" | tr '\n' ' ')" = \
-		"EPR_PORT EPR_PORT_8000 EPR_PORTS EPR_PID EPR_SUPERVISOR_PID EPR_ENV_FILE EPR_LOG EPR_TMPDIR " ]
-	"$EPR_BIN" stop "$EPR_ENV_FILE"
+		"EPR_PORT EPR_PORT_8000 EPR_PORT_LIST EPR_PID EPR_SUPERVISOR_PID EPR_FILE EPR_LOG EPR_TMPDIR " ]
+	"$EPR_BIN" stop "$EPR_FILE"
 }
 
 @test "start waits for every sentinel, however late each one listens" {
@@ -89,18 +89,18 @@ no_private_dirs() {
 	for port in "$EPR_PORT_7001" "$EPR_PORT_7002"; do
 		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2).close()' "$port"
 	done
-	[ "$EPR_PORTS" = "$EPR_PORT_7001,$EPR_PORT_7002" ]
+	[ "$EPR_PORT_LIST" = "$EPR_PORT_7001,$EPR_PORT_7002" ]
 	"$EPR_BIN" stop "$EPR_PID"
 	group_gone "$EPR_PID"
 }
 
 @test "with -e, a stale env file is replaced and the log goes beside it" {
-	printf 'EPR_PORT_8000=1\nEPR_PORTS=1\nEPR_PID=1\n' >"$BATS_TEST_TMPDIR/server.env"
+	printf 'EPR_PORT_8000=1\nEPR_PORT_LIST=1\nEPR_PID=1\n' >"$BATS_TEST_TMPDIR/server.env"
 	run "$EPR_BIN" start -p 8000 -e "$BATS_TEST_TMPDIR/server.env" -- \
 		python3 -m http.server 8000 --bind 127.0.0.1
 	[ "$status" -eq 0 ]
 	eval "$output"
-	[ "$EPR_ENV_FILE" = "$BATS_TEST_TMPDIR/server.env" ]
+	[ "$EPR_FILE" = "$BATS_TEST_TMPDIR/server.env" ]
 	[ "$EPR_LOG" = "$BATS_TEST_TMPDIR/server.env.log" ]
 	[ -z "${EPR_TMPDIR:-}" ]
 	[ "$EPR_PID" -ne 1 ]
@@ -120,7 +120,7 @@ no_private_dirs() {
 	eval "$output"
 	[ "$EPR_LOG" = "$BATS_TEST_TMPDIR/server.log" ]
 	grep -q hello-from-server "$BATS_TEST_TMPDIR/server.log"
-	"$EPR_BIN" stop "$EPR_ENV_FILE"
+	"$EPR_BIN" stop "$EPR_FILE"
 	no_private_dirs
 }
 
@@ -141,7 +141,7 @@ no_private_dirs() {
 	[ "$status" -eq 0 ]
 	eval "$output"
 	SECONDS=0
-	run "$EPR_BIN" stop -t 1 "$EPR_ENV_FILE"
+	run "$EPR_BIN" stop -t 1 "$EPR_FILE"
 	[ "$status" -eq 0 ]
 	[ "$SECONDS" -lt 6 ]
 	group_gone "$EPR_PID"
@@ -214,7 +214,7 @@ no_private_dirs() {
 	# the supervisor goes once its tree is gone, leaving the env file and the log
 	for ((i = 0; i < 100; i++)); do pid_gone "$EPR_SUPERVISOR_PID" && break; sleep 0.05; done
 	pid_gone "$EPR_SUPERVISOR_PID"
-	run "$EPR_BIN" stop "$EPR_ENV_FILE"
+	run "$EPR_BIN" stop "$EPR_FILE"
 	[ "$status" -eq 0 ]
 	[[ $output == "epr: note: "*"already gone"* ]]
 	# a stop removes what start made: the env file is gone now
@@ -291,4 +291,21 @@ no_private_dirs() {
 		[[ ${lines[0]} == "epr: "* ]]
 		[[ ${lines[1]} == "Try 'epr "*" --help'." ]]
 	done
+}
+
+@test "a launch's output exported into the environment (set -a) reconfigures nothing that runs next" {
+	set -a
+	eval "$("$EPR_BIN" start -p 8000 -- python3 -m http.server 8000 --bind 127.0.0.1)"
+	set +a
+	first=$EPR_PORT
+	cp "$EPR_FILE" "$BATS_TEST_TMPDIR/before"
+	# no output key is an input: the next shimmed program sees no sentinel and no env file
+	[ -z "${EPR_PORTS:-}" ] && [ -z "${EPR_ENV_FILE:-}" ]
+	run env LD_PRELOAD="$LIBEPR" EPR_DEBUG=1 python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(1); print(s.getsockname()[1])'
+	[ "$status" -eq 0 ]
+	cmp "$BATS_TEST_TMPDIR/before" "$EPR_FILE"
+	"$EPR_BIN" stop "$EPR_FILE"
+	run ! listening_on "$first"
 }

@@ -37,7 +37,7 @@ launch_gone() {
 set -e
 eval "$("$EPR_BIN" start -p 8080 -e "$D/env" -- python3 "$PREFORK" 8080 3)"
 [ "$EPR_PORT" = "$EPR_PORT_8080" ] && [ "$EPR_PORT" != 8080 ]
-[ "$EPR_PORTS" = "$EPR_PORT" ]
+[ "$EPR_PORT_LIST" = "$EPR_PORT" ]
 # three sockets, three processes, one port
 [ "$(ss -Hltn "sport = :$EPR_PORT" | wc -l)" -eq 3 ]
 pids=$(for i in $(seq 60); do python3 -c 'import socket, sys
@@ -63,7 +63,7 @@ helper=$(cat "$D/helper.port")
 [ "$EPR_PORT" = "$EPR_PORT_8000" ]
 curl -fsS -o /dev/null "http://127.0.0.1:$EPR_PORT/"
 # the helper's port is no longer exported: its process is gone
-[ "$EPR_PORTS" = "$EPR_PORT" ]
+[ "$EPR_PORT_LIST" = "$EPR_PORT" ]
 if grep -q "$helper" "$D/env"; then echo "the helper's port $helper is still exported"; exit 1; fi
 "$EPR_BIN" stop "$D/env"
 SH
@@ -77,10 +77,10 @@ eval "$("$EPR_BIN" start -p 8000 -e "$D/env" -- sh -c \
 	'python3 "$0" 127.0.0.1 0 30 & exec python3 -m http.server 8000 --bind 127.0.0.1' "$LISTEN")"
 # ready: the sentinel listens; the side listener may or may not have been counted yet
 for i in $(seq 100); do
-	[ "$(grep -c '' <<<"$(sed -n 's/^EPR_PORTS=//p' "$D/env" | tr , '\n')")" -eq 2 ] && break
+	[ "$(grep -c '' <<<"$(sed -n 's/^EPR_PORT_LIST=//p' "$D/env" | tr , '\n')")" -eq 2 ] && break
 	sleep 0.05
 done
-side=$(sed -n 's/^EPR_PORTS=//p' "$D/env" | tr , '\n' | grep -vx "$EPR_PORT")
+side=$(sed -n 's/^EPR_PORT_LIST=//p' "$D/env" | tr , '\n' | grep -vx "$EPR_PORT")
 [ -n "$side" ]
 pkill -f "cli_listen.py 127.0.0.1 0 30"
 for i in $(seq 100); do grep -q "$side" "$D/env" || break; sleep 0.05; done
@@ -303,7 +303,7 @@ SH
 	eval "$("$EPR_BIN" start -- python3 "$LISTEN" 127.0.0.1 0 300)"
 	kill -KILL "$EPR_PID"
 	for ((i = 0; i < 100; i++)); do alive "$EPR_SUPERVISOR_PID" || break; sleep 0.05; done
-	"$EPR_BIN" stop "$EPR_ENV_FILE"
+	"$EPR_BIN" stop "$EPR_FILE"
 	[ ! -e "$EPR_TMPDIR" ]
 	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ]
 }

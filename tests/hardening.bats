@@ -43,7 +43,7 @@ SERVER=$EPR_BUILD/tests/listen_server
 	# 16 processes x 4 threads of port 0, plus each process's one sentinel port: all there
 	mapfile -t zero < <(awk '$1 == "LISTEN" && $2 == "127.0.0.1:0" { print $3 }' <<<"$output")
 	[ "${#zero[@]}" -eq 64 ]
-	exported=$(env_value "$env_file" EPR_PORTS | tr , '\n' | sort -u)
+	exported=$(env_value "$env_file" EPR_PORT_LIST | tr , '\n' | sort -u)
 	for port in "${zero[@]}"; do grep -qx "$port" <<<"$exported"; done
 	# and each process's sentinel port: 16 more, 80 in all
 	mapfile -t sentinel_ports < <(awk '$1 == "LISTEN" && $2 == "127.0.0.1:3306" { print $3 }' <<<"$output")

@@ -69,7 +69,7 @@ listing() {
 		python3 "$TESTS/progs/cli_listen.py" 127.0.0.1 0 600)
 	eval "$out"
 	wait_for_port "$EPR_PORT"
-	run env -u EPR_LIB "$ROOT/bin/epr" stop "$EPR_ENV_FILE"
+	run env -u EPR_LIB "$ROOT/bin/epr" stop "$EPR_FILE"
 	[ "$status" -eq 0 ]
 	[ ! -e "$EPR_TMPDIR" ]
 	[ -z "$(ls -A "$TMPDIR")" ]

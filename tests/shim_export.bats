@@ -9,14 +9,14 @@ setup() {
 	ENV=$BATS_TEST_TMPDIR/db.env
 }
 
-@test "the env file appears once the server listens, with EPR_PORT, EPR_PORT_<S>, EPR_PORTS and EPR_LAUNCH" {
+@test "the env file appears once the server listens, with EPR_PORT, EPR_PORT_<S>, EPR_PORT_LIST and EPR_LAUNCH" {
 	EPR_PORTS=3306 EPR_ENV_FILE=$ENV run shimmed "$SERVER" 127.0.0.1:3306 '[::1]:3306' 127.0.0.1:0
 	[ "$status" -eq 0 ]
 	mapfile -t ports < <(listened_ports)
 	cat "$ENV"
 	[ "$(env_value "$ENV" EPR_PORT)" = "${ports[0]}" ]
 	[ "$(env_value "$ENV" EPR_PORT_3306)" = "${ports[0]}" ]
-	[ "$(env_value "$ENV" EPR_PORTS)" = "${ports[0]},${ports[2]}" ]
+	[ "$(env_value "$ENV" EPR_PORT_LIST)" = "${ports[0]},${ports[2]}" ]
 	[[ "$(env_value "$ENV" EPR_LAUNCH)" =~ ^[0-9a-f]{16}$ ]]
 	[ "$(wc -l <"$ENV")" -eq 4 ]
 }
@@ -55,7 +55,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)'
 	[ "$status" -eq 0 ]
 	[ "$(cat "$BATS_TEST_TMPDIR/notes.txt")" = "my notes" ]
 	# a running server's env file survives every other shimmed command (the SYNOPSIS style)
-	printf 'EPR_PORT=1\nEPR_PORTS=1\nEPR_PID=99\n' >"$ENV"
+	printf 'EPR_PORT=1\nEPR_PORT_LIST=1\nEPR_PID=99\n' >"$ENV"
 	cp "$ENV" "$BATS_TEST_TMPDIR/before"
 	EPR_ENV_FILE=$ENV run shimmed sh -c 'true; ls / >/dev/null; "$1" -n 127.0.0.1:0' sh "$SERVER"
 	[ "$status" -eq 0 ]
@@ -63,10 +63,10 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)'
 }
 
 @test "a launch's first export starts the file afresh: no earlier launch's ports" {
-	printf 'EPR_PORT=1\nEPR_PORTS=1\nEPR_PORT_3306=1\nEPR_PID=99\n' >"$ENV"
+	printf 'EPR_PORT=1\nEPR_PORT_LIST=1\nEPR_PORT_3306=1\nEPR_PID=99\n' >"$ENV"
 	EPR_ENV_FILE=$ENV run shimmed "$SERVER" 127.0.0.1:0
 	[ "$status" -eq 0 ]
-	[ "$(env_value "$ENV" EPR_PORTS)" = "$(listened_ports)" ]
+	[ "$(env_value "$ENV" EPR_PORT_LIST)" = "$(listened_ports)" ]
 	[ "$(env_value "$ENV" EPR_PORT)" = "$(listened_ports)" ]
 	[ -z "$(env_value "$ENV" EPR_PID)" ] && [ -z "$(env_value "$ENV" EPR_PORT_3306)" ]
 }
@@ -86,7 +86,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)'
 	EPR_ENV_FILE=$ENV run shimmed sh -c '"$1" 127.0.0.1:0 & "$1" 127.0.0.1:0 & "$1" "[::1]:0"; wait' sh "$SERVER"
 	[ "$status" -eq 0 ]
 	[ "$(listened_ports | wc -l)" -eq 3 ]
-	[ "$(env_value "$ENV" EPR_PORTS | tr , '\n' | sort)" = "$(listened_ports | sort)" ]
+	[ "$(env_value "$ENV" EPR_PORT_LIST | tr , '\n' | sort)" = "$(listened_ports | sort)" ]
 }
 
 @test "a forking server exports its own port and every worker's" {
@@ -94,7 +94,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)'
 	[ "$status" -eq 0 ]
 	# parent and workers share the sentinel's port; each port-0 bind is its own
 	[ "$(listened_ports | sort -u | wc -l)" -eq 6 ]
-	[ "$(env_value "$ENV" EPR_PORTS | tr , '\n' | sort)" = "$(listened_ports | sort -u)" ]
+	[ "$(env_value "$ENV" EPR_PORT_LIST | tr , '\n' | sort)" = "$(listened_ports | sort -u)" ]
 	[ -n "$(env_value "$ENV" EPR_PORT_6379)" ]
 }
 
@@ -102,7 +102,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)'
 	EPR_ENV_FILE=$ENV run shimmed "$SERVER" -t 32 127.0.0.1:0
 	[ "$status" -eq 0 ]
 	[ "$(listened_ports | sort -u | wc -l)" -eq 32 ]
-	[ "$(env_value "$ENV" EPR_PORTS | tr , '\n' | sort)" = "$(listened_ports | sort)" ]
+	[ "$(env_value "$ENV" EPR_PORT_LIST | tr , '\n' | sort)" = "$(listened_ports | sort)" ]
 }
 
 @test "32 threads binding one sentinel agree on one port" {
@@ -139,7 +139,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)'
 		"$1" 127.0.0.1:0' sh "$SERVER" "$ENV"
 	[ "$status" -eq 0 ]
 	[ "$(env_value "$ENV" EPR_PID)" = 4242 ]
-	[ "$(env_value "$ENV" EPR_PORTS)" = "$(listened_ports | paste -sd,)" ]
+	[ "$(env_value "$ENV" EPR_PORT_LIST)" = "$(listened_ports | paste -sd,)" ]
 }
 
 @test "a program that listens on port 0 again and again is capped at 256 ports, said once" {
@@ -152,7 +152,7 @@ for _ in range(260):
 print("listening", len(keep))'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"listening 260"* ]]
-	[ "$(env_value "$ENV" EPR_PORTS | tr , '\n' | sort -u | wc -l)" -eq 256 ]
+	[ "$(env_value "$ENV" EPR_PORT_LIST | tr , '\n' | sort -u | wc -l)" -eq 256 ]
 	[ "$(grep -c 'libepr: .*warning: .* holds 256 ports' <<<"$output")" -eq 1 ]
 }
 
@@ -196,7 +196,7 @@ except OSError as e:
 	start=$(date +%s%N)
 	EPR_ENV_FILE=$dir/db.env run shimmed "$SERVER" 127.0.0.1:0
 	took_ms=$((($(date +%s%N) - start) / 1000000))
-	exported=$(env_value "$dir/db.env" EPR_PORTS)
+	exported=$(env_value "$dir/db.env" EPR_PORT_LIST)
 	leftover=$(find "$dir" -mindepth 1 ! -name db.env | wc -l)
 	rm -rf "$dir"
 	echo "$output (took ${took_ms} ms)"
@@ -216,7 +216,7 @@ except OSError as e:
 	for ((i = 0; i < 50; i++)); do [ -e "$dir/.db.env.lock" ] && break; sleep 0.1; done
 	# root may remove it: the export goes ahead
 	EPR_ENV_FILE=$dir/db.env run shimmed "$SERVER" 127.0.0.1:0
-	root_status=$status root_exported=$(env_value "$dir/db.env" EPR_PORTS) root_port=$(listened_ports)
+	root_status=$status root_exported=$(env_value "$dir/db.env" EPR_PORT_LIST) root_port=$(listened_ports)
 	# another user may not (the sticky bit): its listen() fails at once, saying why
 	background setpriv --reuid=nobody --regid=nogroup --clear-groups flock "$dir/.web.env.lock" sleep 30
 	for ((i = 0; i < 50; i++)); do [ -e "$dir/.web.env.lock" ] && break; sleep 0.1; done
@@ -255,7 +255,7 @@ s = socket.socket(fileno=int(sys.argv[1])); s.listen(1); print("LISTEN", s.getso
 		[ "$status" -eq 0 ]
 		port=$(awk '$1 == "LISTEN" { print $2 }' <<<"$output")
 		[ -n "$port" ] && [ "$port" -ne 3306 ]
-		[ "$(env_value "$ENV" EPR_PORTS)" = "$port" ]
+		[ "$(env_value "$ENV" EPR_PORT_LIST)" = "$port" ]
 		if [ "$sentinel" != 0 ]; then [ "$(env_value "$ENV" EPR_PORT_3306)" = "$port" ]; fi
 	done
 }

@@ -201,6 +201,6 @@ print("REBOUND", port)' "$host"
 		echo "$host: $output"
 		[ "$status" -eq 0 ]
 		port=$(awk '$1 == "REBOUND" { print $2 }' <<<"$output")
-		[ "$(env_value "$env_file" EPR_PORTS)" = "$port" ]
+		[ "$(env_value "$env_file" EPR_PORT_LIST)" = "$port" ]
 	done
 }

@@ -47,7 +47,7 @@ print("TCP", ports["tcp"], "UDP", ports["udp"])' "${protos[@]}"
 		read -r _ tcp _ udp <<<"$output"
 		[ "$tcp" = "$udp" ] && [ "$tcp" != 53 ]
 		[ "$(env_value "$BATS_TEST_TMPDIR/dns.env" EPR_PORT_53)" = "$tcp" ]
-		[ "$(env_value "$BATS_TEST_TMPDIR/dns.env" EPR_PORTS)" = "$tcp" ]
+		[ "$(env_value "$BATS_TEST_TMPDIR/dns.env" EPR_PORT_LIST)" = "$tcp" ]
 	done
 }
 

@@ -34,7 +34,7 @@ static unsigned take(struct input *in)
 static void take_word(struct input *in, char *out, size_t max, int key)
 {
 	static const char *const keys[] = {
-		EPR_KEY_PORT, EPR_KEY_PORTS, EPR_KEY_PORT_PREFIX "3306", EPR_KEY_PORT_PREFIX "1",
+		EPR_KEY_PORT, EPR_KEY_PORT_LIST, EPR_KEY_PORT_PREFIX "3306", EPR_KEY_PORT_PREFIX "1",
 		EPR_KEY_PID, "A", "FOO", "",
 	};
 	unsigned n = take(in);
@@ -184,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				snprintf(num, sizeof(num), "%u", (unsigned)port);
 				if (envfile_get(&ef, EPR_KEY_PORT, out, sizeof(out)) < 0)
 					abort();
-				if (envfile_get(&ef, EPR_KEY_PORTS, out, sizeof(out)) < 0)
+				if (envfile_get(&ef, EPR_KEY_PORT_LIST, out, sizeof(out)) < 0)
 					abort();
 				size_t nlen = strlen(num);
 				int listed = 0;

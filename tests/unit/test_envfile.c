@@ -62,14 +62,14 @@ static void test_get_set(void)
 	is_int(envfile_set(&ef, "D", "4"), 0, "set: a new key");
 	is_str(text(&ef), "A=1\nB=\nC=33\nD=4\n", "set: a new key is appended");
 
-	load(&ef, "# comment\nFOO=bar\n\nnot a pair\nEPR_PORTS=1,2\nEPR_PORT_80=1\nEPR_PORT=1\n");
-	is_str(get(&ef, "EPR_PORT"), "1", "get: EPR_PORT is not confused with EPR_PORTS or EPR_PORT_80");
-	is_str(get(&ef, "EPR_PORTS"), "1,2", "get: EPR_PORTS");
+	load(&ef, "# comment\nFOO=bar\n\nnot a pair\nEPR_PORT_LIST=1,2\nEPR_PORT_80=1\nEPR_PORT=1\n");
+	is_str(get(&ef, "EPR_PORT"), "1", "get: EPR_PORT is not confused with EPR_PORT_LIST or EPR_PORT_80");
+	is_str(get(&ef, "EPR_PORT_LIST"), "1,2", "get: EPR_PORT_LIST");
 	ok(get(&ef, "EPR") == NULL, "get: a key prefix does not match");
 	ok(get(&ef, "bar") == NULL, "get: a value does not match as a key");
 	ok(get(&ef, "not a pair") == NULL, "get: a line without '=' is no key");
 	is_int(envfile_set(&ef, "EPR_PORT", "2"), 0, "set: EPR_PORT among look-alikes");
-	is_str(text(&ef), "# comment\nFOO=bar\n\nnot a pair\nEPR_PORTS=1,2\nEPR_PORT_80=1\nEPR_PORT=2\n",
+	is_str(text(&ef), "# comment\nFOO=bar\n\nnot a pair\nEPR_PORT_LIST=1,2\nEPR_PORT_80=1\nEPR_PORT=2\n",
 	       "set: changes EPR_PORT only, keeping comments, blank and unknown lines");
 
 	load(&ef, "A=12345\n");
@@ -125,18 +125,18 @@ static void test_add_port(void)
 
 	load(&ef, "FOO=bar\n");
 	is_int(envfile_add_port(&ef, 40001, 0), 1, "add_port: a port-0 port is recorded");
-	is_str(text(&ef), "FOO=bar\nEPR_PORT=40001\nEPR_PORTS=40001\n",
-	       "add_port: EPR_PORT and EPR_PORTS set, unknown keys kept");
+	is_str(text(&ef), "FOO=bar\nEPR_PORT=40001\nEPR_PORT_LIST=40001\n",
+	       "add_port: EPR_PORT and EPR_PORT_LIST set, unknown keys kept");
 	is_int(envfile_add_port(&ef, 40001, 0), 0, "add_port: the same port again is 0");
-	is_str(text(&ef), "FOO=bar\nEPR_PORT=40001\nEPR_PORTS=40001\n", "add_port: ... and changes nothing");
+	is_str(text(&ef), "FOO=bar\nEPR_PORT=40001\nEPR_PORT_LIST=40001\n", "add_port: ... and changes nothing");
 	is_int(envfile_add_port(&ef, 40002, 3306), 1, "add_port: a sentinel's port");
 	is_str(get(&ef, "EPR_PORT"), "40001", "add_port: EPR_PORT stays the first port");
-	is_str(get(&ef, "EPR_PORTS"), "40001,40002", "add_port: EPR_PORTS in listen order");
+	is_str(get(&ef, "EPR_PORT_LIST"), "40001,40002", "add_port: EPR_PORT_LIST in listen order");
 	is_str(get(&ef, "EPR_PORT_3306"), "40002", "add_port: EPR_PORT_<sentinel>");
 	is_int(envfile_add_port(&ef, 40002, 3306), 0, "add_port: the same sentinel and port again is 0");
 	is_int(envfile_add_port(&ef, 40002, 3307), 1, "add_port: the same port for another sentinel ...");
 	is_str(get(&ef, "EPR_PORT_3307"), "40002", "add_port: ... sets EPR_PORT_3307");
-	is_str(get(&ef, "EPR_PORTS"), "40001,40002", "add_port: ... without repeating it in EPR_PORTS");
+	is_str(get(&ef, "EPR_PORT_LIST"), "40001,40002", "add_port: ... without repeating it in EPR_PORT_LIST");
 	is_int(envfile_add_port(&ef, 40003, 3306), 1, "add_port: a sentinel's new port");
 	is_str(get(&ef, "EPR_PORT_3306"), "40003", "add_port: EPR_PORT_3306 replaced in place");
 	is_str(get(&ef, "FOO"), "bar", "add_port: FOO still there");
@@ -147,11 +147,11 @@ static void test_add_port(void)
 	is_int(envfile_add_port(&ef, 808, 0), 1, "add_port: nor 808");
 	is_int(envfile_add_port(&ef, 1, 0), 1, "add_port: port 1");
 	is_int(envfile_add_port(&ef, 65535, 65535), 1, "add_port: port and sentinel 65535");
-	is_str(get(&ef, "EPR_PORTS"), "8080,80,808,1,65535", "add_port: every port, once each");
+	is_str(get(&ef, "EPR_PORT_LIST"), "8080,80,808,1,65535", "add_port: every port, once each");
 	is_str(get(&ef, "EPR_PORT_65535"), "65535", "add_port: EPR_PORT_65535");
 	is_int(envfile_add_port(&ef, 80, 0), 0, "add_port: 80 again is 0");
 
-	load(&ef, "EPR_PORTS=1,2\n");
+	load(&ef, "EPR_PORT_LIST=1,2\n");
 	is_int(envfile_add_port(&ef, 3, 0), 1, "add_port: to a file whose EPR_PORT is missing");
 	is_str(get(&ef, "EPR_PORT"), "3", "add_port: ... sets EPR_PORT (once)");
 }
@@ -177,7 +177,7 @@ static void test_add_port_cap(void)
 	size_t at = 0;
 	for (int i = 0; i < EPR_MAX_EXPORTS; i++)
 		at += (size_t)snprintf(want + at, sizeof(want) - at, "%s%d", i ? "," : "", 60000 + i);
-	is_str(get(&ef, "EPR_PORTS"), want, "cap: EPR_PORTS holds all %d, in order", EPR_MAX_EXPORTS);
+	is_str(get(&ef, "EPR_PORT_LIST"), want, "cap: EPR_PORT_LIST holds all %d, in order", EPR_MAX_EXPORTS);
 }
 
 /* Files. */
@@ -517,7 +517,7 @@ static void test_update_concurrent(void)
 
 	char list[EPR_MAX_EXPORTS * 6 + 1], num[8];
 	int found = 0, commas = 0;
-	if (envfile_get(&ef, "EPR_PORTS", list, sizeof(list)) < 0)
+	if (envfile_get(&ef, "EPR_PORT_LIST", list, sizeof(list)) < 0)
 		list[0] = '\0';
 	for (const char *p = list; *p; p++)
 		commas += *p == ',';
@@ -592,7 +592,7 @@ static void test_claim(void)
 	is_str(text(&ef), "EPR_LAUNCH=00ff\nEPR_PORT=1\nEPR_PID=7\n", "claim: ... as it was");
 	is_int(envfile_claim(&ef, "abcd"), 1, "claim: another launch's file is started afresh");
 	is_str(text(&ef), "EPR_LAUNCH=abcd\n", "claim: ... without its ports");
-	load(&ef, "EPR_PORT=1\nEPR_PORTS=1\n");
+	load(&ef, "EPR_PORT=1\nEPR_PORT_LIST=1\n");
 	is_int(envfile_claim(&ef, "abcd"), 1, "claim: an epr file without EPR_LAUNCH is an earlier launch's");
 	load(&ef, "EPR_PORT=1\nnotes\n");
 	errno = 0;
