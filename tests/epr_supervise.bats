@@ -163,11 +163,14 @@ os.execv(sys.argv[1], sys.argv[1:])')
 	[ "$status" -eq 1 ]
 	grep -qx $'SigBlk:\t0000000000000000' "$BATS_TEST_TMPDIR/env.log"
 	grep -qx $'SigIgn:\t0000000000000000' "$BATS_TEST_TMPDIR/env.log"
-	# a plain SIGTERM reaches a server so started: stop does not need SIGKILL
-	"${wrap[@]}" "$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env" -- python3 "$LISTEN" 127.0.0.1 0 300
-	start=$(date +%s)
-	"$EPR_BIN" stop -t 20 "$BATS_TEST_TMPDIR/env"
-	[ $(($(date +%s) - start)) -lt 10 ]
+	# a SIGTERM that the caller ignored reaches the server again: it dies of it
+	"${wrap[@]}" "$EPR_BIN" run -e "$BATS_TEST_TMPDIR/run.env" -- python3 "$LISTEN" 127.0.0.1 0 30 3>&- &
+	runner=$!
+	for ((i = 0; i < 200; i++)); do [ -n "$(env_value "$BATS_TEST_TMPDIR/run.env" EPR_PID)" ] && break; sleep 0.05; done
+	kill -TERM "$(env_value "$BATS_TEST_TMPDIR/run.env" EPR_PID)"
+	status=0
+	wait "$runner" || status=$?
+	[ "$status" -eq 143 ]
 }
 
 @test "stop refuses what epr did not start: a stale pid, a session leader" {

@@ -28,7 +28,7 @@ SERVER=$EPR_BUILD/tests/listen_server
 		for ((i = 0; i < 4000; i++)); do
 			[ -e "$env_file" ] || continue
 			content=$(cat "$env_file" 2>/dev/null) || continue
-			grep -qvE '^(EPR_(PORT|PORTS|PORT_[0-9]+)=[0-9]+(,[0-9]+)*|EPR_LAUNCH=[0-9a-f]{16})$' <<<"$content" && bad=$((bad + 1))
+			grep -qvE '^(EPR_(PORT|PORT_LIST|PORT_[0-9]+)=[0-9]+(,[0-9]+)*|EPR_LAUNCH=[0-9a-f]{16})$' <<<"$content" && bad=$((bad + 1))
 			[ -e "$BATS_TEST_TMPDIR/done" ] && break
 		done
 		echo "$bad" >"$BATS_TEST_TMPDIR/bad_reads"
