@@ -74,9 +74,15 @@ DEB_PACKAGES := build-essential make gcc clang libc6-dev bats python3 curl iprou
 	util-linux redis-server redis-tools dpkg-dev debhelper lintian mandoc man-db \
 	mariadb-server mariadb-client nginx memcached postgresql postgresql-client socat \
 	libclang-rt-14-dev valgrind cppcheck shellcheck
+# Python: the modules' tests and the benchmark's peers; get-port comes from npm. Where a
+# node already brings its own npm (NodeSource's conflicts with Debian's), that one is used.
+DEB_PACKAGES += python3-pytest python3-pytest-xdist python3-portpicker python3-port-for nodejs \
+	$(if $(shell command -v npm 2>/dev/null),,npm)
+# Root runs apt-get itself (Debian images have no sudo); anyone else through sudo.
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 deps:
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
 
 clean:
 	rm -rf $(B)
