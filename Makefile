@@ -90,3 +90,4 @@ clean:
 # Each area keeps its own rules: unit tests, fuzzers, sanitizer and lint runs, benchmarks.
 -include tests/unit/unit.mk tests/fuzz/fuzz.mk mk/sanitize.mk bench/bench.mk mk/install.mk \
 	mk/soak.mk
+-include python/python.mk

@@ -78,7 +78,7 @@ run_block() {
 
 @test "the set-up's make deps works as root without sudo, and through sudo for anyone else" {
 	grep -qx 'make deps demo .*' "$README"
-	! grep -q 'sudo make deps' "$README"
+	run ! grep -q 'sudo make deps' "$README"
 	[ "$(id -u)" = 0 ] || skip "needs root to compare root with another user"
 	run make -s -n -C "$REPO" deps
 	[ "$status" -eq 0 ]
