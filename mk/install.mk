@@ -13,9 +13,11 @@
 
 MAN_PAGES := docs/epr.1 docs/libepr.7
 
-# The Python modules (python/) go where Debian's python3 looks; ephemeral_port_reserve finds
-# libepr-reserve.so as ../../epr/ from there, so PYDIR must stay $(PREFIX)/lib/python3/... too.
-PYDIR   ?= $(PREFIX)/lib/python3/dist-packages
+# The Python modules (python/) go where Debian's python3 looks: /usr/lib/python3/dist-packages
+# for the package, /usr/local/lib/python3.X/dist-packages otherwise. ephemeral_port_reserve
+# finds libepr-reserve.so as ../../epr/ from there, so PYDIR must stay $(PREFIX)/lib/python*/...
+PY_VERSION = $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)
+PYDIR   ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3,$(PREFIX)/lib/python$(PY_VERSION))/dist-packages
 PY_INSTALLED := ephemeral_port_reserve epr epr_pytest
 
 .PHONY: install uninstall man-lint deb deb-lint deb-smoke

@@ -116,7 +116,9 @@ py_reserve() {
 	dest=$BATS_TEST_TMPDIR/dest
 	make -s -C "$REPO" B="$EPR_BUILD" install DESTDIR="$dest" PREFIX=/opt/epr-py >/dev/null
 	root=$dest/opt/epr-py
-	run env -u EPR_RESERVE_LIB -u EPR_BIN PYTHONPATH="$root/lib/python3/dist-packages" "$PY" -c '
+	pydir=$root/lib/python$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages
+	[ -f "$pydir/ephemeral_port_reserve.py" ]
+	run env -u EPR_RESERVE_LIB -u EPR_BIN PYTHONPATH="$pydir" "$PY" -c '
 import ephemeral_port_reserve, epr, epr_pytest
 print(ephemeral_port_reserve.library_path)
 print(epr.epr_command())
@@ -126,4 +128,12 @@ print(ephemeral_port_reserve.reserve())'
 	[ "${lines[0]}" = "$root/lib/epr/libepr-reserve.so" ]
 	[ "${lines[1]}" = "$root/bin/epr" ]
 	"$PY" "$RESERVED" 127.0.0.1 "${lines[2]}"
+}
+
+@test "the modules' directory is on python3's sys.path, for PREFIX /usr/local and the package's /usr" {
+	for prefix in /usr/local /usr; do
+		dir=$(make -s -n -C "$REPO" B="$EPR_BUILD" install PREFIX="$prefix" | sed -n "s/^install -m 0644 python\/.* '\(.*\)\/'$/\1/p")
+		[ -n "$dir" ]
+		"$PY" -c 'import sys; sys.exit(sys.argv[1] not in sys.path)' "$dir" || { echo "$dir is not on sys.path"; return 1; }
+	done
 }
