@@ -99,9 +99,15 @@ DEB_PACKAGES += mosquitto gunicorn
 DEB_PACKAGES += dnsmasq bind9-dnsutils
 # seccomp interception (helper/seccomp_*.c) and the Go servers its tests drive.
 DEB_PACKAGES += libseccomp-dev nats-server etcd-server
+# Python: the modules' tests and the benchmark's peers; get-port comes from npm. Where a
+# node already brings its own npm (NodeSource's conflicts with Debian's), that one is used.
+DEB_PACKAGES += python3-pytest python3-pytest-xdist python3-portpicker python3-port-for nodejs \
+	$(if $(shell command -v npm 2>/dev/null),,npm)
+# Root runs apt-get itself (Debian images have no sudo); anyone else through sudo.
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 deps:
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
 
 clean:
 	rm -rf $(B)
@@ -109,3 +115,4 @@ clean:
 # Each area keeps its own rules: unit tests, fuzzers, sanitizer and lint runs, benchmarks.
 -include tests/unit/unit.mk tests/fuzz/fuzz.mk mk/sanitize.mk bench/bench.mk mk/install.mk \
 	mk/soak.mk
+-include python/python.mk

@@ -1,7 +1,10 @@
 # Benchmarks (issue 5), included by the Makefile: it provides B, CC, BASE, CFLAGS and COMMON_SRC.
-# make bench        every benchmark (about 1 minute on 2 cores; needs root for unshare -n); prints one
+# make bench        every benchmark (about 4 minutes on 2 cores; needs root for unshare -n); prints one
 #                   table and exits 1 naming each target missed
 # make bench-smoke  the same code paths with a few samples (seconds), for CI
+# Both also measure the peers (python3-portpicker, python3-port-for, the classic algorithm, and
+# get-port@5, which the first run installs with npm into $(B)/npm); a missing one is named and
+# left out.
 .PHONY: bench bench-smoke bench-progs
 
 BENCH_LIB   := bench/stats.c bench/netns.c bench/command.c

@@ -6,6 +6,12 @@
 # so it checks only that every part ran and that (b) and (c) had no collision.
 set -eu
 
+# The peers, as a whole process that prints one port (bench/RESULTS.md, "Peers").
+PORTPICKER_CODE='import portpicker; print(portpicker.pick_unused_port())'
+PORTFOR_CODE='import port_for; print(port_for.select_random())'
+# shellcheck disable=SC2089,SC2090 # node code, passed as one argument
+GETPORT_CODE='require("get-port")().then((p) => console.log(p))'
+
 # ---- internal entry points, each run inside a fresh network namespace by unshare -n ----
 lo_up() {
 	ip link set lo up
@@ -28,6 +34,11 @@ _collide) # VARIANT: $BENCH_TRIALS trials of $BENCH_PROCS processes, churn runni
 		epr) set -- /bin/sh -c "$get_then_serve" sh "$bin/serve" 500 "$BENCH_B/epr" reserve ;;
 		sentinel) set -- LD_PRELOAD="$BENCH_B/libepr.so" EPR_PORTS=3306 "$bin/serve" 127.0.0.1 3306 500 ;;
 		zero) set -- LD_PRELOAD="$BENCH_B/libepr.so" "$bin/serve" 127.0.0.1 0 500 ;;
+		classic) set -- /bin/sh -c "$get_then_serve" sh "$bin/serve" 500 "$BENCH_PY" "$BENCH_DIR/classic_reserve.py" ;;
+		portpicker) set -- /bin/sh -c "$get_then_serve" sh "$bin/serve" 500 "$BENCH_PY" -c "$PORTPICKER_CODE" ;;
+		port-for) set -- /bin/sh -c "$get_then_serve" sh "$bin/serve" 500 "$BENCH_PY" -c "$PORTFOR_CODE" ;;
+		get-port) set -- /bin/sh -c "$get_then_serve" sh "$bin/serve" 500 /usr/bin/env \
+			NODE_PATH="$BENCH_NODE_PATH" "$BENCH_NODE" -e "$GETPORT_CODE" ;;
 		esac
 		"$bin/collide" -n "$BENCH_PROCS" -d 200 -s "$trial" -t 60 "$@" 2>>"$BENCH_TMP/collide.err"
 		trial=$((trial + 1))
@@ -40,6 +51,16 @@ _scale) # MODE N: populate N TIME_WAIT sockets, count them, time K reservations
 	"$BENCH_B/bench/timewait" -m "$2" -t 60 "$3" >/dev/null || true
 	printf 'present %s\n' "$(ss -Htan state time-wait | wc -l)"
 	exec "$BENCH_B/bench/scale" measure "$BENCH_SCALE_K" ;;
+_peers_inproc) # one port from each peer, in-process: Python's, then get-port's
+	lo_up
+	shift
+	PYTHONPATH=$BENCH_DIR/../python EPR_RESERVE_LIB=$BENCH_B/libepr-reserve.so \
+		"$BENCH_PY" "$BENCH_DIR/peers_inproc.py" "$BENCH_PEER_ROUNDS" "$BENCH_PEER_N" "$@"
+	if [ -n "${BENCH_NODE:-}" ]; then
+		NODE_PATH=$BENCH_NODE_PATH "$BENCH_NODE" "$BENCH_DIR/getport_inproc.js" \
+			"$BENCH_PEER_ROUNDS" "$BENCH_PEER_N"
+	fi
+	exit 0 ;;
 _exhaust) # reserve until the range runs out, then show what users get
 	lo_up
 	"$BENCH_B/bench/scale" exhaust 70000 60
@@ -67,17 +88,46 @@ done
 
 if [ "$smoke" = 1 ]; then
 	CLI_ROUNDS=5 LOAD_ROUNDS=10 INPROC_ROUNDS=2 INPROC_N=50 PASS_ROUNDS=2 PASS_N=500
-	PROCS=20 TRIALS=1 LEVELS="0 500" SCALE_K=50 RANGE="40000 40999"
+	PROCS=20 TRIALS=1 LEVELS="0 500" SCALE_K=50 RANGE="40000 40999" PEER_ROUNDS=2 PEER_N=20
+	PEER_SPAWN=3
 else
 	CLI_ROUNDS=150 LOAD_ROUNDS=400 INPROC_ROUNDS=15 INPROC_N=300 PASS_ROUNDS=30 PASS_N=5000
-	PROCS=200 TRIALS=5 LEVELS="0 5000 10000 20000" SCALE_K=300 RANGE=""
+	PROCS=200 TRIALS=5 LEVELS="0 5000 10000 20000" SCALE_K=300 RANGE="" PEER_ROUNDS=15 PEER_N=200
+	PEER_SPAWN=40
 fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export BENCH_B="$B" BENCH_TMP="$TMP" BENCH_PROCS="$PROCS" BENCH_TRIALS="$TRIALS" BENCH_SCALE_K="$SCALE_K"
+# shellcheck disable=SC2090 # node code, passed as one argument
+export BENCH_PY="$PY" BENCH_DIR PORTPICKER_CODE PORTFOR_CODE GETPORT_CODE
+export BENCH_PEER_ROUNDS="$PEER_ROUNDS" BENCH_PEER_N="$PEER_N"
 SENTINELS=$(seq -s, 3306 3369) # 64: a sentinel is reserved once per process, so each child binds all
 started=$(date +%s)
 say() { printf '%s\n' "$*" >&2; }
+
+# The peers present: a missing one is named and left out, never a crash.
+PEERS=classic
+for peer in portpicker port_for; do
+	if "$PY" -c "import $peer" 2>/dev/null; then
+		PEERS="$PEERS $(echo "$peer" | tr _ -)"
+	else
+		say "bench: $peer: not measured (no python3-$(echo "$peer" | tr _ -): make deps)"
+	fi
+done
+NPM_DIR=$B/npm
+BENCH_NODE=$(command -v node || true)
+if [ -z "$BENCH_NODE" ]; then
+	say "bench: get-port: not measured (no node: make deps)"
+elif [ -f "$NPM_DIR/node_modules/get-port/index.js" ] || { command -v npm >/dev/null &&
+	timeout 120 npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error get-port@5 \
+		>"$TMP/npm.log" 2>&1; }; then
+	PEERS="$PEERS get-port"
+else
+	say "bench: get-port: not measured (npm install get-port@5 into $NPM_DIR failed: offline?)"
+	[ ! -s "$TMP/npm.log" ] || sed 's/^/  npm: /' "$TMP/npm.log" | tail -n 5 >&2
+	BENCH_NODE=""
+fi
+export BENCH_NODE BENCH_NODE_PATH="$NPM_DIR/node_modules"
 
 # median of the numbers on stdin
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "nan" }'; }
@@ -106,7 +156,7 @@ row() {
 }
 
 # 1. The CLI, whole process, in a private namespace (each reservation leaves a TIME_WAIT).
-say "1/6 CLI start-to-finish ($CLI_ROUNDS rounds)"
+say "1/7 CLI start-to-finish ($CLI_ROUNDS rounds)"
 "$BIN/spawn" -N -r "$CLI_ROUNDS" -- true /bin/true -- epr "$B/epr" reserve \
 	-- python "$PY" "$BENCH_DIR/classic_reserve.py" >"$TMP/cli"
 f() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$TMP/cli"; }
@@ -116,7 +166,7 @@ row "$(f epr 6)" '<=' 1.5 "epr reserve / /bin/true (paired median)" \
 	"epr reserve $(f epr 2) µs, /bin/true $(f true 2) µs"
 
 # 2 and 3. In-process costs: one driver, with and without the shim, interleaved by round.
-say "2/6 in-process reservation cost ($INPROC_ROUNDS rounds x $INPROC_N)"
+say "2/7 in-process reservation cost ($INPROC_ROUNDS rounds x $INPROC_N)"
 i=0
 while [ "$i" -lt "$INPROC_ROUNDS" ]; do
 	{
@@ -127,7 +177,7 @@ while [ "$i" -lt "$INPROC_ROUNDS" ]; do
 	} >>"$TMP/inproc"
 	i=$((i + 1))
 done
-say "3/6 pass-through cost ($PASS_ROUNDS rounds x $PASS_N)"
+say "3/7 pass-through cost ($PASS_ROUNDS rounds x $PASS_N)"
 i=0
 while [ "$i" -lt "$PASS_ROUNDS" ]; do
 	# ABAB, then BABA: neither variant always runs first
@@ -165,7 +215,7 @@ row "$(paired "$TMP/pass2" shimz plainz)" '<=' 1.05 "the same after 128 port-0 b
 	"shim $(pmed shimz) ns, no shim $(pmed plainz) ns"
 
 # 4. Load cost.
-say "4/6 load cost ($LOAD_ROUNDS rounds)"
+say "4/7 load cost ($LOAD_ROUNDS rounds)"
 "$BIN/spawn" -r "$LOAD_ROUNDS" -- plain "$BIN/trivial" \
 	-- shim LD_PRELOAD="$LIB" EPR_PORTS=3306 "$BIN/trivial" >"$TMP/load"
 g() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$TMP/load"; }
@@ -175,13 +225,13 @@ row "$(g shim 7)" '<=' 1.10 "load: peak RSS with / without LD_PRELOAD (paired me
 	"$(g shim 5) KiB vs $(g plain 5) KiB"
 
 # 5. Collisions: each approach in its own namespace, the same trial seeds, churn running.
-say "5/6 collisions ($TRIALS trials x $PROCS processes per approach)"
-for v in naive epr sentinel zero; do
+say "5/7 collisions ($TRIALS trials x $PROCS processes per approach)"
+for v in naive epr sentinel zero $PEERS; do
 	unshare -n sh "$SELF" _collide "$v" >"$TMP/collide.$v"
 done
 fails() { awk '{ f += $6 + $8 + $10 } END { print f + 0 }' "$TMP/collide.$1"; }
 total=$((PROCS * TRIALS))
-for v in naive epr sentinel zero; do
+for v in naive epr sentinel zero $PEERS; do
 	ok=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/collide.$v")
 	[ $((ok + $(fails "$v"))) = "$total" ] || { echo "bench: collide $v: lost processes" >&2; cat "$TMP/collide.$v" >&2; exit 1; }
 done
@@ -194,7 +244,7 @@ row "$(fails sentinel)" '<=' 0 "(c) collisions: shim rewrites bind of sentinel 3
 row "$(fails zero)" '<=' 0 "(c') collisions: shim rewrites bind of port 0" "of $total; per trial $(per_trial zero)"
 
 # 6. Scale: reservation cost as TIME_WAIT sockets pile up, and where the range runs out.
-say "6/6 scale: TIME_WAIT levels $LEVELS, then exhaustion"
+say "6/7 scale: TIME_WAIT levels $LEVELS, then exhaustion"
 export BENCH_RANGE="$RANGE"
 for mode in distinct shared; do
 	base=""
@@ -220,6 +270,50 @@ row "$made" '' '' "reservations before the range ($size ports) ran out: per 60 s
 row "-" '' '' "what users get then" \
 	"$(printf '%s\n' "$out" | sed -n 's/^cli //p' | head -n 1) / $(printf '%s\n' "$out" | sed -n 's/^shim //p')"
 
+# 7. The peers: one port in-process and as a whole process; their collisions are part 5's.
+say "7/7 peers ($PEERS): in-process ($PEER_ROUNDS rounds x $PEER_N), whole process ($PEER_SPAWN rounds)"
+# shellcheck disable=SC2086 # PEERS is a list of words
+unshare -n sh "$SELF" _peers_inproc epr-python $PEERS >"$TMP/peers_inproc"
+set -- epr "$B/epr" reserve -- epr-python PYTHONPATH="$BENCH_DIR/../python" \
+	EPR_RESERVE_LIB="$B/libepr-reserve.so" "$PY" -m ephemeral_port_reserve \
+	-- classic "$PY" "$BENCH_DIR/classic_reserve.py"
+for peer in $PEERS; do
+	case $peer in
+	portpicker) set -- "$@" -- portpicker "$PY" -c "$PORTPICKER_CODE" ;;
+	port-for) set -- "$@" -- port-for "$PY" -c "$PORTFOR_CODE" ;;
+	get-port) set -- "$@" -- get-port NODE_PATH="$BENCH_NODE_PATH" "$BENCH_NODE" -e "$GETPORT_CODE" ;;
+	esac
+done
+"$BIN/spawn" -N -r "$PEER_SPAWN" -- "$@" >"$TMP/peers_spawn"
+pin() { awk -v n="$1" '$1 == n { print $2 }' "$TMP/peers_inproc"; }
+pwhole() { awk -v n="$1" '$1 == n { print $2 }' "$TMP/peers_spawn"; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+row "$(awk '$1 == "paired" { print $3 }' "$TMP/peers_inproc")" '<=' 1.5 \
+	"Python reserve() (ctypes, common/reserve.c) / the classic pure-Python one, in-process (paired median)" \
+	"$(us "$(pin epr-python)") µs vs $(us "$(pin classic)") µs"
+fastest=$(awk '$1 != "epr" && $1 != "epr-python" { print $2 }' "$TMP/peers_spawn" | sort -g | head -n 1)
+row "$(div "$fastest" "$(pwhole epr)")" '>=' 1 "whole process: the fastest peer / epr reserve (median wall time)" \
+	"epr reserve $(pwhole epr) µs, fastest peer $fastest µs"
+PEER_ROWS=$TMP/peer_rows
+{
+	printf '| %s | %s of %s | %s | %s ms; %s ms as python3 -m ephemeral_port_reserve |\n' \
+		"epr reserve (C; the shim's code)" "$(fails epr)" "$total" \
+		"$(us "$(med reserve)") µs (reserve_port + bind); $(us "$(pin epr-python)") µs from Python" \
+		"$(ms "$(pwhole epr)")" "$(ms "$(pwhole epr-python)")"
+	for peer in $PEERS; do
+		case $peer in
+		classic) what="the classic algorithm (bench/classic_reserve.py)" cli=classic ;;
+		portpicker) what="python3-portpicker: portpicker.pick_unused_port()" cli=portpicker ;;
+		port-for) what="python3-port-for: port_for.select_random()" cli=port-for ;;
+		get-port) what="get-port@5 (npm), node $("$BENCH_NODE" --version)" cli=get-port ;;
+		esac
+		printf '| %s | %s of %s | %s µs | %s ms |\n' "$what" "$(fails "$peer")" "$total" \
+			"$(us "$(pin "$peer")")" "$(ms "$(pwhole "$cli")")"
+	done
+} >"$PEER_ROWS"
+zero_peers=$(for peer in $PEERS; do [ "$(fails "$peer")" != 0 ] || printf '%s ' "$peer"; done)
+row "$(echo "$zero_peers" | wc -w)" '' '' "peers with 0 failed binds besides epr" "${zero_peers:-none}"
+
 # ---- the table ----
 elapsed=$(($(date +%s) - started))
 range=$(tr '\t' ' ' </proc/sys/net/ipv4/ip_local_port_range)
@@ -229,6 +323,12 @@ echo
 echo "| ratio | target | result | measure | figures |"
 echo "|---|---|---|---|---|"
 cat "$ROWS"
+echo
+echo "Peers, under part 5's churn ($TRIALS trials x $PROCS processes each); one port in-process, and as a whole process:"
+echo
+echo "| peer | failed binds | in-process, one port | whole process, one port |"
+echo "|---|---|---|---|"
+cat "$PEER_ROWS"
 echo
 if [ "$smoke" = 1 ]; then
 	echo "smoke: every part ran; times are not judged on so few samples"

@@ -20,15 +20,22 @@ static int bind_preferred(int fd, struct sockaddr_storage *ss, socklen_t len, in
 	in_port_t *port = ss->ss_family == AF_INET6 ? &((struct sockaddr_in6 *)ss)->sin6_port
 						    : &((struct sockaddr_in *)ss)->sin_port;
 
+	int reuse = (flags & RESERVE_REUSE) && *port != 0, off = 0;
+
 	/* Without SO_REUSEADDR yet: a preferred port in TIME_WAIT (another reservation) must
 	 * count as taken, and bind(0) stays fast with thousands of TIME_WAIT sockets (until
-	 * about half the range is held: see bench/RESULTS.md). */
+	 * about half the range is held: see bench/RESULTS.md). RESERVE_REUSE sets it for the
+	 * preferred port only, so that a port in TIME_WAIT is taken again. */
+	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse)) < 0)
+		return -1;
 	if (sys_bind(fd, (struct sockaddr *)ss, len) == 0)
 		return 0;
 	if (errno != EADDRINUSE || (flags & RESERVE_EXACT))
 		return -1;
 	if (*port != 0) {
 		*port = 0;
+		if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &off, sizeof(off)) < 0)
+			return -1;
 		if (sys_bind(fd, (struct sockaddr *)ss, len) == 0)
 			return 0;
 	}

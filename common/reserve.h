@@ -7,6 +7,9 @@
 
 /* Reserve only the port given in addr; fail with EADDRINUSE rather than pick another. */
 #define RESERVE_EXACT 1
+/* Bind a preferred port with SO_REUSEADDR, as the classic Python reserve() does: a port
+ * in TIME_WAIT (one just reserved) is reserved again instead of counting as taken. */
+#define RESERVE_REUSE 2
 
 /* Reserves a TCP port on the address in addr (AF_INET or AF_INET6, len bytes). The port in
  * addr is a preference: 0 picks an ephemeral port; a busy preferred port falls back to an

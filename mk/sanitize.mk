@@ -81,7 +81,7 @@ check-valgrind: all test-progs unit-build
 CPPCHECK := cppcheck --enable=warning,performance,portability --error-exitcode=1 --inline-suppr \
 	--std=c11 --library=posix -D_GNU_SOURCE '-D_Noreturn=__attribute__((noreturn))' \
 	-Icommon -Ishim -Ihelper --suppressions-list=.cppcheck-suppressions -q
-LINT_C_DIRS := common shim helper tests/progs tests/unit tests/fuzz
+LINT_C_DIRS := common shim helper python tests/progs tests/unit tests/fuzz
 LINT_SH     := .ci/run $(wildcard tests/*.bash tests/*/*.bash tests/*.bats \
 	examples/*.sh bench/*.sh bench/*.bash tests/*.sh tests/soak/*.sh)
 

@@ -40,7 +40,7 @@ listing() {
 	[ "$(readlink "$ROOT/share/man/man1/ephemeral-port-reserve.1")" = epr.1 ]
 	[ -f "$ROOT/share/man/man7/libepr.7" ]
 	# nothing else
-	[ "$(find "$DEST" -type f -o -type l | wc -l)" -eq 6 ]
+	[ "$(find "$DEST" -type f -o -type l | wc -l)" -eq 10 ] # and libepr-reserve.so, 3 Python modules
 }
 
 @test "PREFIX defaults to /usr/local" {
@@ -93,6 +93,8 @@ listing() {
 @test "make uninstall removes exactly what make install put there" {
 	# what was there before, epr's or not, stays
 	mkdir -p "$ROOT/bin" "$ROOT/lib" "$ROOT/share/man/man1" "$ROOT/share/man/man7"
+	# Debian's python3 makes PREFIX/lib/python3.X/dist-packages for /usr/local: shared too
+	mkdir -p "$ROOT/$(/usr/bin/python3 -c 'import sys; print("lib/python%d.%d/dist-packages" % sys.version_info[:2])')"
 	echo other >"$ROOT/bin/other-tool"
 	echo other >"$ROOT/share/man/man1/other-tool.1"
 	before=$(listing "$DEST")

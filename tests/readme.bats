@@ -55,7 +55,7 @@ run_block() {
 }
 
 @test "the quick-start: a redis-server told 6379 starts elsewhere, answers PING, and stops" {
-	command -v redis-server >/dev/null || skip "no redis-server (sudo make deps)"
+	command -v redis-server >/dev/null || skip "no redis-server (make deps)"
 	run_block quick-start
 	[ "$status" -eq 0 ]
 	[ "$output" = PONG ]
@@ -69,9 +69,23 @@ run_block() {
 }
 
 @test "the test-fixture example: set-up starts redis, the test uses it, tear-down stops it" {
-	command -v redis-server >/dev/null || skip "no redis-server (sudo make deps)"
+	command -v redis-server >/dev/null || skip "no redis-server (make deps)"
 	run_block fixture
 	[ "$status" -eq 0 ]
 	[ "$output" = OK ]
 	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "the set-up's make deps works as root without sudo, and through sudo for anyone else" {
+	grep -qx 'make deps demo .*' "$README"
+	run ! grep -q 'sudo make deps' "$README"
+	[ "$(id -u)" = 0 ] || skip "needs root to compare root with another user"
+	run make -s -n -C "$REPO" deps
+	[ "$status" -eq 0 ]
+	[[ $output == *"apt-get install -y --no-install-recommends "* ]]
+	[[ $output != *sudo* ]]
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups -- make -s -n -C "$REPO" deps
+	[ "$status" -eq 0 ]
+	[[ $output == *"sudo apt-get update"* ]]
+	[[ $output == *"sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y "* ]]
 }

@@ -129,8 +129,23 @@ static void test_family(int family, const char *host)
 	ok(other > 0 && other != port, "%s: preferring a port already reserved falls back to another (%d)",
 	   host, other);
 
+	/* RESERVE_REUSE (the classic Python reserve()): the port just reserved, again. */
+	is_int(reserve_at(family, host, (uint16_t)port, RESERVE_REUSE), port,
+	       "%s: RESERVE_REUSE of a port already reserved reserves it again", host);
+	is_int(try_bind(family, host, (uint16_t)port, 0), EADDRINUSE, "%s: ... still held against a plain bind",
+	       host);
+	is_int(try_bind(family, host, (uint16_t)port, 1), 0, "%s: ... and open to SO_REUSEADDR", host);
+	other = reserve_at(family, host, 0, RESERVE_REUSE);
+	ok(other > 0 && other != port, "%s: RESERVE_REUSE without a preference picks a fresh port (%d)", host,
+	   other);
+
 	uint16_t busy;
 	int fd = listener(family, host, &busy);
+	other = reserve_at(family, host, busy, RESERVE_REUSE);
+	ok(other > 0 && other != busy, "%s: RESERVE_REUSE of a listening port falls back to another", host);
+	is_int(try_bind(family, host, (uint16_t)other, 0), EADDRINUSE, "%s: ... which is held", host);
+	is_int(reserve_at(family, host, busy, RESERVE_REUSE | RESERVE_EXACT), -EADDRINUSE,
+	       "%s: RESERVE_REUSE|RESERVE_EXACT of a listening port is -EADDRINUSE", host);
 	is_int(reserve_at(family, host, busy, RESERVE_EXACT), -EADDRINUSE,
 	       "%s: RESERVE_EXACT of a listening port is -EADDRINUSE", host);
 	other = reserve_at(family, host, busy, 0);
