@@ -99,15 +99,15 @@ DEB_PACKAGES += mosquitto gunicorn
 DEB_PACKAGES += dnsmasq bind9-dnsutils
 # seccomp interception (helper/seccomp_*.c) and the Go servers its tests drive.
 DEB_PACKAGES += libseccomp-dev nats-server etcd-server
-# Python: the modules' tests and the benchmark's peers; get-port comes from npm. Where a
-# node already brings its own npm (NodeSource's conflicts with Debian's), that one is used.
-DEB_PACKAGES += python3-pytest python3-pytest-xdist python3-portpicker python3-port-for nodejs \
-	$(if $(shell command -v npm 2>/dev/null),,npm)
-# Root runs apt-get itself (Debian images have no sudo); anyone else through sudo.
-SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
+# Python: the modules' tests and the benchmark's peers; get-port comes from npm.
+DEB_PACKAGES += python3-pytest python3-pytest-xdist python3-portpicker python3-port-for nodejs
+# Root runs apt-get itself (Debian images have no sudo); anyone else through sudo. Debian's npm
+# only where no npm is installed: NodeSource's nodejs brings its own and conflicts with it.
+SUDO = $(shell test "$$(id -u)" = 0 || echo sudo)
 deps:
 	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES) \
+		$$(command -v npm >/dev/null || echo npm)
 
 clean:
 	rm -rf $(B)
