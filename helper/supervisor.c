@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/close_range.h>
 #include <unistd.h>
@@ -61,6 +62,22 @@ static void arm(double seconds)
 	timerfd_settime(timer, 0, &when, NULL);
 }
 
+/* Every signal back to its default. The raw system call: glibc's signal() refuses 32 and 33,
+ * which it keeps for itself, yet a caller (make, for one) may have left them ignored. */
+static void reset_dispositions(void)
+{
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} dfl = { SIG_DFL, 0, NULL, 0 };
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+}
+
 /* In the child, for a seccomp launch: the filter, whose listener goes to the supervisor
  * over pass. A failure is said here, on the caller's stderr, before the server runs. */
 static void install_filter(int pass, int report)
@@ -84,9 +101,7 @@ static _Noreturn void exec_child(const struct launch_state *l, int report, int p
 	sigset_t none;
 	int err, null_fd, log_fd;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+	reset_dispositions();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* A foreground server dies with a killed supervisor; a daemon that forked away does
