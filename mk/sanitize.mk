@@ -71,7 +71,7 @@ check-valgrind: all test-progs unit-build
 	EPR_ENV_FILE=$(VG_DIR)/threads.env LD_PRELOAD=$(abspath $(B))/libepr.so \
 		$(VALGRIND) $(B)/tests/listen_server -t 8 127.0.0.1:0 '[::1]:0' >$(VG_DIR)/threads.out \
 		|| { rc=1; echo FAILED; cat $(VG_DIR)/threads.out; }; \
-	echo "   $$(grep -c '^LISTEN' $(VG_DIR)/threads.out) listeners, $$(sed -n 's/^EPR_PORTS=//p' $(VG_DIR)/threads.env | tr , '\n' | wc -l) exported"; \
+	echo "   $$(grep -c '^LISTEN' $(VG_DIR)/threads.out) listeners, $$(sed -n 's/^EPR_PORT_LIST=//p' $(VG_DIR)/threads.env | tr , '\n' | wc -l) exported"; \
 	echo "== valgrind epr: every subcommand and its failure paths"; \
 	tests/valgrind_cli.sh $(abspath $(B)) || rc=1; \
 	exit $$rc

@@ -52,7 +52,7 @@ one_round() {
 			failed_answers=$((failed_answers + 1))
 	done
 	for ((i = 0; i < parallel; i++)); do
-		out=$(sed -n 's/^EPR_ENV_FILE=//p' "$work/start.$i")
+		out=$(sed -n 's/^EPR_FILE=//p' "$work/start.$i")
 		[ -z "$out" ] || "$epr" stop -t 10 "$out" >/dev/null &
 	done
 	wait
