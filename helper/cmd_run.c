@@ -14,15 +14,19 @@
 
 static void usage(void)
 {
-	printf("Usage: epr run [-p S[=P]]... [-e ENVFILE] [--no-zero] [-v] -- CMD [ARG...]\n"
-	       "Run CMD with libepr.so preloaded: its binds to a sentinel port S get a reserved\n"
-	       "free port instead (or P), and its binds to port 0 get a reserved port.\n"
+	printf("Usage: epr run [-p S[=P]]... [-e ENVFILE] [--no-zero] [-v]\n"
+	       "               [--via preload|seccomp|auto] -- CMD [ARG...]\n"
+	       "Run CMD as a supervised launch in the foreground: its binds to a sentinel port S\n"
+	       "get a reserved free port instead (or P), and its binds to port 0 a reserved\n"
+	       "port. epr exits once CMD's whole process tree is gone.\n"
 	       "\n"
 	       "  -p, --port S[=P]     rewrite binds to port S (to P if given); repeatable,\n"
 	       "                       or a comma-separated list (sets EPR_PORTS)\n"
 	       "  -e, --env-file FILE  write the chosen ports to FILE (sets EPR_ENV_FILE)\n"
 	       "      --no-zero        leave binds to port 0 alone (sets EPR_ZERO=0)\n"
 	       "  -v, --verbose        log each rewrite on stderr (sets EPR_DEBUG=1)\n"
+	       "      --via HOW        preload (the shim), seccomp (user notification), or auto:\n"
+	       "                       seccomp for static and Go programs (the default)\n"
 	       "  -h, --help           show this help\n"
 	       "\n"
 	       "Without -p or -e, the EPR_PORTS and EPR_ENV_FILE of the environment are kept.\n"

@@ -22,16 +22,17 @@
 static void usage(void)
 {
 	printf("Usage: epr stop [-t SECONDS] ENVFILE|PID\n"
-	       "Stop a server started by epr start: SIGTERM to its process group, SIGKILL\n"
-	       "after SECONDS (default 10) if any of it is still running; then remove the\n"
-	       "private directory that epr start made for it.\n"
+	       "Stop a launch of epr start (or epr run), named by its env file or by the\n"
+	       "EPR_PID or EPR_SUPERVISOR_PID it printed: SIGTERM to its whole process tree,\n"
+	       "SIGKILL after SECONDS (default 10) to what is left; then remove what epr start\n"
+	       "made. Only the caller's own launches are stopped.\n"
 	       "\n"
 	       "  -t, --timeout SECS   the grace period before SIGKILL\n"
 	       "  -h, --help           show this help\n"
 	       "\n"
-	       "Exit status: 0 once the group is gone, also when it was already gone but its\n"
-	       "env file is still there (a note says so); 1 when nothing can be found or the\n"
-	       "group would not die; 2 for bad usage.\n");
+	       "Exit status: 0 once the tree is gone, also when it was already gone (a note\n"
+	       "says so); 1 for a pid or file that names no launch of the caller's, or a tree\n"
+	       "that would not die; 2 for bad usage.\n");
 }
 
 /* After SIGKILL, how long the kernel may take to tear a tree down. */
