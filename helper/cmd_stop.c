@@ -117,10 +117,16 @@ static void launch_of_pid(const char *text, struct envfile *ef, struct launch_en
 		envfile_init(ef);
 }
 
+/* A pidfd of pid if it still runs with that start time, else -1. Without pidfds (a kernel
+ * before 5.3, or valgrind) that is said and epr stops: it would otherwise take a running
+ * launch for one that is gone. */
 static int pidfd_of(pid_t pid, unsigned long long start)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
+	if (fd < 0 && errno != ESRCH && proc_running(pid, start))
+		cli_fail("cannot open a pidfd of process %d: %s (epr stop needs Linux 5.3 or later)",
+			 (int)pid, strerror(errno));
 	/* Checked after the open: the pidfd then names exactly the process we checked. */
 	if (fd >= 0 && !proc_running(pid, start)) {
 		close(fd);

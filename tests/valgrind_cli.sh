@@ -37,15 +37,28 @@ expect 0 run -p 3306 -e "$work/run.env" -- true
 expect 127 run -- no-such-command-epr
 expect 2 run -p 70000 -- true
 expect 2 run
+# The supervisor runs under valgrind (start forks it); stop itself needs pidfds, which
+# valgrind 3.19 does not know, so the launch is stopped by the plain epr.
 expect 0 start -t 10 -p 8000 -e "$work/http.env" -- python3 -m http.server 8000 --bind 127.0.0.1
-expect 0 stop "$work/http.env"
-expect 0 stop "$work/http.env" # already gone: a note
+runs=$((runs + 1))
+if ! "$epr" stop "$work/http.env" >"$work/out" 2>&1; then
+	failures=$((failures + 1))
+	echo "FAILED: epr stop of the launch that valgrind's epr start supervises:"
+	sed 's/^/   /' "$work/out"
+fi
+expect 1 stop "$work/http.env" # gone: the env file went with the launch
 expect 1 start -t 1 -- sleep 5
 expect 1 start -t 5 -- sh -c 'echo dying; exit 3'
 expect 127 start -- no-such-command-epr
 expect 1 stop 999999
 expect 2 stop
 
+# Nothing of any launch may be left: valgrind's supervisor has exited.
+if pgrep -f "valgrind.*$epr start" >/dev/null; then
+	failures=$((failures + 1))
+	echo "FAILED: a supervisor under valgrind is still running"
+	pkill -f "valgrind.*$epr start"
+fi
 rm -rf "$work"
 echo "valgrind: $runs epr runs, $failures failed"
 [ "$failures" -eq 0 ]
