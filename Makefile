@@ -73,7 +73,7 @@ $(B)/tests/own_notifier: tests/progs/own_notifier.c
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< -lseccomp
 
 SECCOMP_DRIVER_SRC := tests/progs/seccomp_driver.c helper/seccomp_filter.c helper/seccomp_notify.c \
-	common/reserve.c helper/sys_socket.c
+	common/fd_pass.c common/reserve.c helper/sys_socket.c
 $(B)/tests/seccomp_driver: $(SECCOMP_DRIVER_SRC) helper/seccomp_notify.h common/reserve.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -Ihelper $(CFLAGS) -o $@ $(SECCOMP_DRIVER_SRC) -lseccomp

@@ -107,8 +107,7 @@ int private_dir_remove(const char *dir);
  * heading "the end of LABEL:"; an empty or unreadable file shows nothing. */
 void log_tail(const char *path, const char *label, int lines);
 
-/* clock.c: monotonic time and short sleeps for bounded polling loops. */
+/* clock.c: monotonic time, for bounded waits. */
 double now_seconds(void);
-void sleep_seconds(double s); /* returns early on a signal */
 
 #endif

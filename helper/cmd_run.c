@@ -79,14 +79,9 @@ int cmd_run(int argc, char *argv[])
 	s.ready_fd = -1;
 	s.name = argv[optind];
 	s.argv = argv + optind;
-	s.path = command_path_resolve(s.name);
-	if (!s.path) {
-		err = errno;
-		cli_warn("%s: %s", s.name, strerror(err));
-		return command_exec_status(err);
-	}
-	s.seccomp = launch_choose_via(&l, s.path, s.name) == VIA_SECCOMP;
-	shim = s.seccomp ? NULL : shim_path_find();
+	err = launch_resolve(&s, &shim);
+	if (err)
+		return err;
 	launch_env_apply(&l, shim, true);
 	free(shim);
 	return supervisor_run(&s);

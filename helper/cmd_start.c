@@ -264,14 +264,9 @@ int cmd_start(int argc, char *argv[])
 	pid_t supervisor;
 
 	parse_options(argc, argv);
-	s.path = command_path_resolve(s.name);
-	if (!s.path) {
-		err = errno;
-		cli_warn("%s: %s", s.name, strerror(err));
-		return command_exec_status(err);
-	}
-	s.seccomp = launch_choose_via(&options, s.path, s.name) == VIA_SECCOMP;
-	shim = s.seccomp ? NULL : shim_path_find();
+	err = launch_resolve(&s, &shim);
+	if (err)
+		return err;
 	prepare_files();
 	launch_env_apply(&options, shim, false);
 	free(shim);

@@ -111,6 +111,11 @@ int registry_read(pid_t supervisor, struct launch_entry *e);
 /* Calls each for every entry; stops early when it returns non-zero. */
 int registry_each(int (*each)(const struct launch_entry *e, void *arg), void *arg);
 
+/* launch_via.c: finds l->name as execvp would and picks the interceptor (l->path,
+ * l->seccomp); *shim is the malloc'd libepr.so to preload, or NULL under seccomp. 0, or
+ * the exit status for a CMD that cannot be found or run (said on stderr). */
+int launch_resolve(struct launch_state *l, char **shim);
+
 /* launch_seccomp.c: the seccomp interceptor's side of the supervisor. */
 /* Answers one pending notification on listener with the launch's policy; false once the
  * listener is done (every target gone). */

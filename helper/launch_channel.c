@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fd_pass.h"
 #include "launch.h"
 #include "launch_wire.h"
 
@@ -44,23 +45,10 @@ int channel_open(struct launch_state *l)
 /* Reads one request and the descriptor that came with it (-1 if none). */
 static int receive(int conn, struct launch_request *req, int *fd)
 {
-	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { req, sizeof *req };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			      .msg_controllen = sizeof control };
-	struct cmsghdr *cm;
-	ssize_t n;
+	ssize_t n = fd_recv(conn, req, sizeof *req, fd);
 
-	*fd = -1;
-	do
-		n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	for (cm = CMSG_FIRSTHDR(&msg); n >= 0 && cm; cm = CMSG_NXTHDR(&msg, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(cm), sizeof(int));
-	if (n != (ssize_t)sizeof *req || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || *fd < 0 ||
-	    req->version != LAUNCH_WIRE_VERSION || req->addrlen > sizeof req->addr)
+	if (n != (ssize_t)sizeof *req || *fd < 0 || req->version != LAUNCH_WIRE_VERSION ||
+	    req->addrlen > sizeof req->addr)
 		return -1;
 	return 0;
 }

@@ -1,12 +1,15 @@
 /* Which interceptor a launch uses (--via): the preloaded shim for programs that call libc's
  * bind through the dynamic linker, seccomp user notification for static and Go programs,
  * which the shim cannot reach. */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "elf_check.h"
+#include "launch.h"
 
 static bool set_id(const char *path)
 {
@@ -40,4 +43,19 @@ enum launch_via launch_choose_via(const struct launch *l, const char *path, cons
 			 kind == ELF_GO ? "a Go program" : kind == ELF_STATIC ? "statically linked"
 									  : "--via seccomp");
 	return via;
+}
+
+int launch_resolve(struct launch_state *l, char **shim)
+{
+	int err;
+
+	l->path = command_path_resolve(l->name);
+	if (!l->path) {
+		err = errno;
+		cli_warn("%s: %s", l->name, strerror(err));
+		return command_exec_status(err);
+	}
+	l->seccomp = launch_choose_via(l->options, l->path, l->name) == VIA_SECCOMP;
+	*shim = l->seccomp ? NULL : shim_path_find();
+	return 0;
 }

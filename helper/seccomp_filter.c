@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fd_pass.h"
+
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
@@ -126,26 +128,8 @@ static int load_program(struct sock_filter *insns, unsigned short count, char *w
 static int send_fd(int channel, int fd)
 {
 	char byte = 'L';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *cmsg;
-	ssize_t sent;
 
-	memset(&control, 0, sizeof(control));
-	cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	do
-		sent = sendmsg(channel, &msg, MSG_NOSIGNAL);
-	while (sent < 0 && errno == EINTR);
-	return sent == 1 ? 0 : -errno;
+	return fd_send(channel, &byte, 1, fd) == 1 ? 0 : -errno;
 }
 
 int seccomp_child_install(int channel, char *why, size_t cap)
@@ -178,31 +162,13 @@ int seccomp_child_install(int channel, char *why, size_t cap)
 
 int seccomp_receive_listener(int channel)
 {
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *cmsg;
-	ssize_t got;
+	char byte = 0;
 	int fd;
+	ssize_t got = fd_recv(channel, &byte, 1, &fd);
 
-	do
-		got = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
-	while (got < 0 && errno == EINTR);
 	if (got < 0)
-		return -errno;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (got == 0 || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
-	    cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EPIPE;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	if (msg.msg_flags & MSG_CTRUNC) {
-		close(fd);
-		return -EPIPE;
-	}
+		return errno == EMSGSIZE ? -EPIPE : -errno;
+	if (got == 0 || fd < 0)
+		return -EPIPE; /* the child ended, or sent no listener */
 	return fd;
 }

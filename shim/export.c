@@ -112,22 +112,30 @@ static int supervised_listen(int fd, int backlog, int saved)
 	return 0;
 }
 
-int export_bound(int fd, uint16_t port, uint16_t sentinel)
+/* Records e in the env file unless this process did already; on failure the socket stops
+ * receiving and the call fails with the errno. saved is the errno to restore on success. */
+static int export_once(int fd, const struct config *c, struct export *e, int saved)
 {
-	const struct config *c = config_get();
-	struct export e = { .port = port, .sentinel = sentinel, .launch = c->tree_id };
-	int saved = errno, rc;
+	int rc;
 
 	state_lock();
-	rc = port_map_exported(state_map(), port) ? 0 : export_port(c->env_file, &e);
+	rc = port_map_exported(state_map(), e->port) ? 0 : export_port(c->env_file, e);
 	state_unlock();
 	if (rc < 0) {
 		int err = errno;
-		log_export_failure(c->env_file, err, e.foreign);
+		log_export_failure(c->env_file, err, e->foreign);
 		return fail_listen(fd, err);
 	}
 	errno = saved;
 	return 0;
+}
+
+int export_bound(int fd, uint16_t port, uint16_t sentinel)
+{
+	const struct config *c = config_get();
+	struct export e = { .port = port, .sentinel = sentinel, .launch = c->tree_id };
+
+	return export_once(fd, c, &e, errno);
 }
 
 int export_listen(int fd, int backlog)
@@ -135,7 +143,7 @@ int export_listen(int fd, int backlog)
 	const struct config *c = config_get();
 	struct port_map *map = state_map();
 	struct export e;
-	int saved = errno, port, found, rc;
+	int saved = errno, port, found;
 
 	if (c->supervisor[0])
 		return supervised_listen(fd, backlog, saved);
@@ -156,14 +164,5 @@ int export_listen(int fd, int backlog)
 		return -1;
 	e.port = (uint16_t)port;
 	e.launch = c->tree_id;
-	state_lock();
-	rc = port_map_exported(map, e.port) ? 0 : export_port(c->env_file, &e);
-	state_unlock();
-	if (rc < 0) {
-		int err = errno;
-		log_export_failure(c->env_file, err, e.foreign);
-		return fail_listen(fd, err);
-	}
-	errno = saved;
-	return 0;
+	return export_once(fd, c, &e, saved);
 }

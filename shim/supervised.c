@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fd_pass.h"
 #include "launch_wire.h"
 #include "log.h"
 
@@ -28,22 +29,8 @@ static void log_unreachable(const char *what, int err)
 
 static int exchange(int conn, const struct launch_request *req, int fd, struct launch_reply *rep)
 {
-	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { (void *)req, sizeof(*req) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			      .msg_controllen = sizeof(control) };
-	struct cmsghdr *cm;
-	ssize_t n;
+	ssize_t n = fd_send(conn, req, sizeof(*req), fd);
 
-	memset(control, 0, sizeof(control));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	do
-		n = sendmsg(conn, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(*req))
 		return -1;
 	do

@@ -19,7 +19,8 @@ $(B)/unit/test_reserve: common/reserve.c
 # elf_check.c classifies a static program built here; its cli_warn is the test's own.
 $(B)/unit/test_elf_check: helper/elf_check.c $(B)/tests/static_server
 $(B)/unit/test_elf_check: UNIT_FLAGS = -Ihelper -DSTATIC_PROG='"$(abspath $(B))/tests/static_server"'
-$(B)/unit/test_seccomp_filter: helper/seccomp_filter.c helper/seccomp_notify.c helper/seccomp_notify.h
+$(B)/unit/test_seccomp_filter: helper/seccomp_filter.c helper/seccomp_notify.c common/fd_pass.c \
+	helper/seccomp_notify.h
 $(B)/unit/test_seccomp_filter: UNIT_FLAGS = -Ihelper
 $(B)/unit/test_seccomp_filter: UNIT_LIBS = -lseccomp
 
