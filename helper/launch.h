@@ -35,6 +35,9 @@ struct launch_state {
 	double timeout;               /* epr start -t */
 	int ready_fd;                 /* epr start: told 'R' once ready; -1: none */
 	bool seccomp;                 /* binds caught by seccomp user notification, not the shim */
+	pid_t owner;                  /* --owner: its exit stops the launch; 0: none */
+	unsigned long long owner_start;
+	int owner_fd;                 /* a pidfd of the owner; -1: none */
 
 	/* owned by the supervisor */
 	struct policy policy;
@@ -101,10 +104,15 @@ struct launch_entry {
 	char env_file[4096];
 	char tmpdir[4096]; /* the private directory epr start made: the only one stop removes */
 	char tree[1024]; /* the tree snapshot, for a stop after the supervisor died */
+	pid_t owner;     /* --owner: the process whose exit stops the launch; 0: none */
+	unsigned long long owner_start;
+	char command[512];  /* CMD and its arguments, space-separated, for epr list */
 };
 /* The registry directory, created 0700 if missing; exits 1 if it is not the caller's. */
 const char *registry_dir(void);
 int registry_write(const struct launch_entry *e);
+/* Joins argv into out, one space between arguments, cut short to fit, for e.command. */
+void registry_command(char *const argv[], char *out, size_t cap);
 void registry_remove(pid_t supervisor);
 /* Reads the entry of supervisor; 0, or -1 (errno ENOENT) if none. */
 int registry_read(pid_t supervisor, struct launch_entry *e);

@@ -15,6 +15,60 @@
 
 #define KEY_FILE "EPR_FILE"
 #define KEY_TREE "EPR_TREE_PIDS"
+#define KEY_OWNER "EPR_OWNER_PID"
+#define KEY_OWNER_START "EPR_OWNER_START"
+#define KEY_COMMAND "EPR_COMMAND" /* percent-encoded: an env-file value has no spaces */
+
+static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=.,:/@";
+
+void registry_command(char *const argv[], char *out, size_t cap)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; argv[i]; i++) {
+		size_t len = strlen(argv[i]);
+
+		if (used + (i > 0) + len + 4 > cap) { /* room for " ..." */
+			snprintf(out + used, cap - used, "%s...", i ? " " : "");
+			return;
+		}
+		used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? " " : "", argv[i]);
+	}
+}
+
+/* "%XX" for every byte outside safe (and '%' itself), so that any command line fits in a
+ * value that envfile_value_ok takes. */
+static void encode(const char *in, char *out, size_t cap)
+{
+	size_t used = 0;
+
+	for (; *in && used + 4 < cap; in++) {
+		if (*in != '%' && strchr(safe, *in))
+			out[used++] = *in;
+		else
+			used += (size_t)snprintf(out + used, cap - used, "%%%02X", (unsigned char)*in);
+	}
+	out[used] = '\0';
+}
+
+/* The reverse; a control character comes back as '?', for a list printed to a terminal. */
+static void decode(const char *in, char *out, size_t cap)
+{
+	size_t used = 0;
+	unsigned byte;
+	int n;
+
+	for (; *in && used + 1 < cap; in++) {
+		if (*in == '%' && sscanf(in + 1, "%2x%n", &byte, &n) == 1 && n == 2) {
+			in += 2;
+			out[used++] = byte < 0x20 || byte == 0x7f ? '?' : (char)byte;
+		} else {
+			out[used++] = *in;
+		}
+	}
+	out[used] = '\0';
+}
 
 static char dir[4096];
 
@@ -67,6 +121,10 @@ static int fill(struct envfile *ef, void *arg)
 	NUM(EPR_KEY_SUPERVISOR_START, e->supervisor_start)
 	NUM(EPR_KEY_PID, e->main)
 	NUM(EPR_KEY_PID_START, e->main_start)
+	if (e->owner > 0) {
+		NUM(KEY_OWNER, e->owner)
+		NUM(KEY_OWNER_START, e->owner_start)
+	}
 #undef NUM
 	if (e->env_file[0] && envfile_set(ef, KEY_FILE, e->env_file) != 0)
 		return -1;
@@ -74,6 +132,13 @@ static int fill(struct envfile *ef, void *arg)
 		return -1;
 	if (e->tree[0] && envfile_set(ef, KEY_TREE, e->tree) != 0)
 		return -1;
+	if (e->command[0]) {
+		char coded[3 * sizeof e->command];
+
+		/* Only shown by epr list: a file too full for it still records the launch. */
+		encode(e->command, coded, sizeof coded);
+		envfile_set(ef, KEY_COMMAND, coded);
+	}
 	return 0;
 }
 
@@ -121,6 +186,14 @@ static int read_path(const char *path, struct launch_entry *e)
 		e->tree[0] = '\0';
 	if (envfile_get(&ef, EPR_KEY_TMPDIR, e->tmpdir, sizeof e->tmpdir) < 0)
 		e->tmpdir[0] = '\0';
+	e->owner = (pid_t)number(&ef, KEY_OWNER);
+	e->owner_start = number(&ef, KEY_OWNER_START);
+	{
+		char coded[3 * sizeof e->command];
+
+		if (envfile_get(&ef, KEY_COMMAND, coded, sizeof coded) >= 0)
+			decode(coded, e->command, sizeof e->command);
+	}
 	return 0;
 }
 

@@ -174,6 +174,9 @@ static void register_launch(const struct launch_state *l)
 		snprintf(e.env_file, sizeof e.env_file, "%s", l->options->env_file);
 	if (l->tmpdir)
 		snprintf(e.tmpdir, sizeof e.tmpdir, "%s", l->tmpdir);
+	e.owner = l->owner;
+	e.owner_start = l->owner_start;
+	registry_command(l->argv, e.command, sizeof e.command);
 	tree_snapshot(e.tree, sizeof e.tree);
 	if (registry_write(&e) != 0)
 		cli_warn("recording the launch in %s: %s", registry_dir(), strerror(errno));
