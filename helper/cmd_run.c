@@ -77,6 +77,7 @@ int cmd_run(int argc, char *argv[])
 	s.options = &l;
 	s.foreground = true;
 	s.ready_fd = -1;
+	s.owner_fd = -1;
 	s.name = argv[optind];
 	s.argv = argv + optind;
 	err = launch_resolve(&s, &shim);

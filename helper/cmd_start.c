@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/close_range.h>
 #include <unistd.h>
@@ -22,6 +24,10 @@
 static struct launch_state s;
 static struct launch options;
 static volatile sig_atomic_t caught_signal;
+static bool json;
+static const char *owner_arg;
+
+enum { OPT_WAIT_LOG = 300, OPT_WAIT_CMD, OPT_WAIT_HTTP, OPT_OWNER, OPT_JSON };
 
 static void on_signal(int sig)
 {
@@ -31,10 +37,13 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	printf("Usage: epr start [-p S[=P]]... [-e ENVFILE] [-t SECONDS] [-l LOGFILE]\n"
-	       "                 [--no-zero] [-v] [--via preload|seccomp|auto] -- CMD [ARG...]\n"
-	       "Start CMD in the background as a supervised launch, wait until it listens,\n"
-	       "and print shell lines for eval: EPR_PORT, EPR_PORT_<S>, EPR_PORT_LIST, EPR_PID,\n"
-	       "EPR_SUPERVISOR_PID, EPR_FILE, EPR_LOG. Stop it with 'epr stop \"$EPR_FILE\"'.\n"
+	       "                 [--wait-log REGEX] [--wait-cmd CMD] [--wait-http PATH]\n"
+	       "                 [--owner PID|parent] [--json] [--no-zero] [-v]\n"
+	       "                 [--via preload|seccomp|auto] -- CMD [ARG...]\n"
+	       "Start CMD in the background as a supervised launch, wait until it listens (and\n"
+	       "until every --wait-* holds), and print shell lines for eval: EPR_PORT,\n"
+	       "EPR_PORT_<S>, EPR_PORT_LIST, EPR_PID, EPR_SUPERVISOR_PID, EPR_FILE, EPR_LOG.\n"
+	       "Stop it with 'epr stop \"$EPR_FILE\"'.\n"
 	       "\n"
 	       "  -p, --port S[=P]     wait for, and rewrite, binds to port S (see epr run);\n"
 	       "                       with no -p, wait for any one port (e.g. port 0)\n"
@@ -42,7 +51,18 @@ static void usage(void)
 	       "                       private directory in $TMPDIR, removed by epr stop\n"
 	       "  -l, --log FILE       CMD's stdout and stderr (default: ENVFILE.log with -e,\n"
 	       "                       else 'log' in the private directory)\n"
-	       "  -t, --timeout SECS   give up after SECS (default 30), stopping CMD\n"
+	       "  -t, --timeout SECS   give up after SECS (default 30), stopping CMD; the\n"
+	       "                       message names what was missing and its last failure\n"
+	       "      --wait-log REGEX also wait for a line of the log that matches the\n"
+	       "                       extended regular expression REGEX\n"
+	       "      --wait-cmd CMD   also wait until the shell command CMD exits 0; it is\n"
+	       "                       run again until then, with the launch's EPR_* values in\n"
+	       "                       its environment, e.g. 'pg_isready -p \"$EPR_PORT\"'\n"
+	       "      --wait-http PATH also wait until an HTTP GET of PATH on EPR_PORT answers\n"
+	       "                       with a 2xx status\n"
+	       "      --owner PID      stop the launch within a second of PID's exit, however\n"
+	       "                       it exits; 'parent': the process that ran epr start\n"
+	       "      --json           print one JSON object instead, with the same keys\n"
 	       "      --no-zero        leave binds to port 0 alone (sets EPR_ZERO=0)\n"
 	       "  -v, --verbose        CMD logs each rewrite (sets EPR_DEBUG=1)\n"
 	       "      --via HOW        catch binds with the preloaded shim or seccomp user\n"
@@ -54,6 +74,21 @@ static void usage(void)
 	       "started; 2 for bad usage; 127 if CMD is not found, 126 if it cannot run.\n");
 }
 
+static void set_wait_log(const char *pattern)
+{
+	char why[256];
+	int err;
+
+	if (s.wait.log_pattern)
+		regfree(&s.wait.log_re);
+	err = regcomp(&s.wait.log_re, pattern, REG_EXTENDED | REG_NOSUB);
+	if (err) {
+		regerror(err, &s.wait.log_re, why, sizeof why);
+		cli_usage_error("--wait-log: '%s' is not an extended regular expression: %s", pattern, why);
+	}
+	s.wait.log_pattern = pattern;
+}
+
 static void parse_options(int argc, char *argv[])
 {
 	static const struct option table[] = {
@@ -61,12 +96,18 @@ static void parse_options(int argc, char *argv[])
 		{ "log", required_argument, NULL, 'l' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "wait-log", required_argument, NULL, OPT_WAIT_LOG },
+		{ "wait-cmd", required_argument, NULL, OPT_WAIT_CMD },
+		{ "wait-http", required_argument, NULL, OPT_WAIT_HTTP },
+		{ "owner", required_argument, NULL, OPT_OWNER },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
 	s.options = &options;
 	s.timeout = DEFAULT_TIMEOUT;
+	s.owner_fd = -1;
 	while ((opt = getopt_long(argc, argv, "+:p:e:l:t:vh", table, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
@@ -81,6 +122,28 @@ static void parse_options(int argc, char *argv[])
 			usage();
 			cli_flush_stdout();
 			exit(EXIT_SUCCESS);
+		case OPT_WAIT_LOG:
+			set_wait_log(optarg);
+			break;
+		case OPT_WAIT_CMD:
+			if (!*optarg)
+				cli_usage_error("--wait-cmd: the command is empty");
+			s.wait.cmd = optarg;
+			break;
+		case OPT_WAIT_HTTP:
+			/* It goes into the request line as it is: one absolute path, no spaces. */
+			if (optarg[0] != '/' || optarg[strcspn(optarg, " \t\r\n")] ||
+			    strlen(optarg) > 512)
+				cli_usage_error("--wait-http: '%s' is not a path such as /health "
+						"(it starts with '/', has no spaces, at most 512 bytes)", optarg);
+			s.wait.http_path = optarg;
+			break;
+		case OPT_OWNER:
+			owner_arg = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
 		default:
 			if (!launch_option(&options, opt, optarg))
 				cli_bad_option(argv, opt);
@@ -90,6 +153,36 @@ static void parse_options(int argc, char *argv[])
 		cli_usage_error("no CMD to start");
 	s.name = argv[optind];
 	s.argv = argv + optind;
+}
+
+/* --owner: a pidfd of the process whose exit stops the launch, opened here, before the
+ * supervisor forks, so that it names the very process meant. */
+static void open_owner(void)
+{
+	char *end;
+	long pid;
+
+	if (!owner_arg)
+		return;
+	if (strcmp(owner_arg, "parent") == 0) {
+		pid = (long)getppid();
+	} else {
+		errno = 0;
+		pid = strtol(owner_arg, &end, 10);
+		if (errno || end == owner_arg || *end || pid < 1 || pid > 0x3fffffff)
+			cli_usage_error("--owner: '%s' is not a process id or 'parent'", owner_arg);
+	}
+	s.owner_fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (s.owner_fd < 0 && errno == ESRCH)
+		cli_fail("--owner: process %ld is not running", pid);
+	if (s.owner_fd < 0)
+		cli_fail("--owner: cannot watch process %ld: %s (it needs pidfds, Linux 5.3 or later)",
+			 pid, strerror(errno));
+	/* The parent may have exited before the pidfd was opened: then ours is someone else. */
+	if (strcmp(owner_arg, "parent") == 0 && getppid() != (pid_t)pid)
+		cli_fail("--owner parent: the parent (pid %ld) exited already", pid);
+	s.owner = (pid_t)pid;
+	s.owner_start = proc_start_time(s.owner);
 }
 
 /* True when ef names a supervisor that still runs: its file belongs to a live launch. */
@@ -142,6 +235,15 @@ static void prepare_files(void)
 			private_dir_remove(s.tmpdir);
 		cli_fail("%s: %s", s.log, strerror(err));
 	}
+	if (s.wait.log_pattern) {
+		struct stat st;
+
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			if (s.tmpdir)
+				private_dir_remove(s.tmpdir);
+			cli_fail("--wait-log: the log %s is not a regular file; name one with -l", s.log);
+		}
+	}
 	close(fd);
 }
 
@@ -162,10 +264,20 @@ static _Noreturn void become_supervisor(int ready)
 {
 	if (setsid() < 0)
 		cli_fail("setsid: %s", strerror(errno));
+	/* The owner's pidfd out of the way first: it may sit where the pipe goes. */
+	if (s.owner_fd >= 0 && (s.owner_fd = fcntl(s.owner_fd, F_DUPFD_CLOEXEC, 64)) < 0)
+		cli_fail("fcntl: %s", strerror(errno));
 	if (ready != 3 && dup2(ready, 3) < 0)
 		cli_fail("dup2: %s", strerror(errno));
-	close_range(4, ~0U, 0);
+	if (s.owner_fd >= 0) {
+		if (dup2(s.owner_fd, 4) < 0)
+			cli_fail("dup2: %s", strerror(errno));
+		s.owner_fd = 4;
+	}
+	close_range(s.owner_fd >= 0 ? 5 : 4, ~0U, 0);
 	fcntl(3, F_SETFD, FD_CLOEXEC);
+	if (s.owner_fd >= 0)
+		fcntl(s.owner_fd, F_SETFD, FD_CLOEXEC);
 	s.ready_fd = 3;
 	exit(supervisor_run(&s));
 }
@@ -267,7 +379,10 @@ int cmd_start(int argc, char *argv[])
 	err = launch_resolve(&s, &shim);
 	if (err)
 		return err;
+	open_owner();
 	prepare_files();
+	if (getenv("LD_PRELOAD"))
+		s.wait.caller_preload = strdup(getenv("LD_PRELOAD"));
 	launch_env_apply(&options, shim, false);
 	free(shim);
 	/* Caught before the fork, so that no signal can leave CMD running unseen; an inherited

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "policy.h"
 #include "port_map.h"
+#include "launch_wait.h"
 
 #define LAUNCH_MAX_EXPORTS EPR_MAX_EXPORTS
 
@@ -19,6 +20,8 @@ struct launch_export {
 	uint16_t port, sentinel; /* sentinel 0: a port-0 bind */
 	unsigned long long inode; /* the listening socket, to tell when it is closed */
 	int pidfd;                /* the process that listened, to hear when it exits; -1 */
+	struct sockaddr_storage addr; /* where it listens, for --wait-http */
+	socklen_t addrlen;
 };
 
 enum launch_phase { LAUNCH_STARTING, LAUNCH_READY, LAUNCH_STOPPING };
@@ -50,6 +53,7 @@ struct launch_state {
 	bool main_reaped;
 	char socket_name[EPR_SUPERVISOR_NAME_MAX + 1];
 	char why[256];                /* why it is not ready yet */
+	struct launch_wait wait;      /* epr start --wait-*: readiness beyond the listen */
 };
 
 /* launch_ports.c: the launch's ports. */
@@ -68,6 +72,8 @@ int launch_listened(struct launch_state *l, int fd, pid_t pid);
 void launch_export_exited(struct launch_state *l, size_t i);
 /* Drops exports whose socket no longer listens, rewriting the env file if that changed. */
 void launch_prune(struct launch_state *l);
+/* The export behind EPR_PORT: the first sentinel's with -p, else the first; NULL if none. */
+const struct launch_export *launch_first_export(const struct launch_state *l);
 /* Whether every sentinel asked for (or, with none, some port) is exported and listening;
  * if not, why says what is missing. */
 bool launch_ready(struct launch_state *l);

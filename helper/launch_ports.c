@@ -93,6 +93,9 @@ static int add_export(struct launch_state *l, int fd, uint16_t port, uint16_t se
 	e->port = port;
 	e->sentinel = sentinel;
 	e->inode = socket_inode(fd);
+	e->addrlen = sizeof e->addr;
+	if (getsockname(fd, (struct sockaddr *)&e->addr, &e->addrlen) != 0)
+		e->addrlen = 0;
 	e->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	port_map_set_exported(&l->map, port);
 	if (launch_write_env(l) == 0)
@@ -185,6 +188,16 @@ static const struct launch_export *export_of(const struct launch_state *l, uint1
 	return NULL;
 }
 
+const struct launch_export *launch_first_export(const struct launch_state *l)
+{
+	const struct port_specs *specs = &l->options->specs;
+	const struct launch_export *first = NULL;
+
+	for (size_t i = 0; i < specs->n && !first; i++)
+		first = export_of(l, specs->item[i].sentinel, false);
+	return first ? first : export_of(l, 0, true);
+}
+
 bool launch_ready(struct launch_state *l)
 {
 	const struct port_specs *specs = &l->options->specs;
@@ -217,7 +230,7 @@ static int fill(struct envfile *ef, void *arg)
 {
 	const struct launch_state *l = arg;
 	const struct port_specs *specs = &l->options->specs;
-	const struct launch_export *first = NULL;
+	const struct launch_export *first = launch_first_export(l);
 	char list[LAUNCH_MAX_EXPORTS * 6 + 1] = "", key[32];
 	size_t used = 0;
 
@@ -227,10 +240,6 @@ static int fill(struct envfile *ef, void *arg)
 		return -1;
 	}
 	envfile_init(ef);
-	for (size_t i = 0; i < specs->n && !first; i++)
-		first = export_of(l, specs->item[i].sentinel, false);
-	if (!first)
-		first = export_of(l, 0, true);
 	if (first && set_number(ef, EPR_KEY_PORT, first->port) != 0)
 		return -1;
 	for (size_t i = 0; i < specs->n; i++) {

@@ -87,10 +87,20 @@ bool tree_reap(struct launch_state *l)
 			if (pid == l->main_pid) {
 				l->main_status = status;
 				l->main_reaped = true;
+			} else {
+				wait_reaped(l, pid, status);
 			}
 			continue;
 		}
-		return pid < 0 && errno == ECHILD;
+		if (pid < 0 && errno == ECHILD)
+			return true;
+		/* A --wait-cmd attempt is no part of the server: alone, it is all that is left. */
+		if (l->wait.cmd_pid > 0 && !l->wait.cmd_reaped) {
+			pid_t children[2];
+
+			return children_of(getpid(), children, 0, 2) == 1 && children[0] == l->wait.cmd_pid;
+		}
+		return false;
 	}
 }
 

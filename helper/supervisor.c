@@ -25,6 +25,7 @@
 #define FAIL_GRACE 3.0      /* SIGTERM to SIGKILL when a start fails */
 #define STOP_GRACE 10.0     /* ... when stopped by a plain SIGTERM */
 #define KILL_WAIT 5.0       /* after SIGKILL, for the kernel to tear the tree down */
+#define OWNER_GRACE 1.0     /* ... when the owner exited: nobody waits for a clean stop */
 #define LOG_TAIL_LINES 20
 
 /* Signals the supervisor takes through its signalfd. The server gets none of this: its
@@ -212,6 +213,7 @@ static int stop_tree(struct launch_state *l, double grace)
 	double deadline = now_seconds() + grace;
 	bool killed = false;
 
+	wait_cancel(l);
 	l->phase = LAUNCH_STOPPING;
 	tree_signal(SIGTERM);
 	for (;;) {
@@ -255,7 +257,7 @@ static void remove_files(const struct launch_state *l, bool keep_log)
 /* A start that failed: say why, stop what runs, show the log, remove what start made. */
 static int fail_start(struct launch_state *l, const char *fmt, const char *detail)
 {
-	char msg[512];
+	char msg[1280];
 
 	snprintf(msg, sizeof msg, fmt, l->name, detail);
 	cli_warn("%s", msg);
@@ -275,8 +277,9 @@ static int become_ready(struct launch_state *l)
 	int null_fd, log_fd;
 
 	launch_prune(l);
-	if (!launch_ready(l))
+	if (!launch_ready(l) || !wait_done(l))
 		return 0;
+	wait_cancel(l);
 	l->phase = LAUNCH_READY;
 	arm(0);
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -327,10 +330,10 @@ static int finish(struct launch_state *l)
 	return WEXITSTATUS(status);
 }
 
-/* A stop asked for: epr stop queues SIGTERM with the grace in milliseconds. */
-static int stop_launch(struct launch_state *l, const struct signalfd_siginfo *si)
+/* A stop asked for (epr stop queues SIGTERM with the grace in milliseconds), or the owner's
+ * exit: the whole tree, then what start made. */
+static int stop_launch(struct launch_state *l, double grace)
 {
-	double grace = si->ssi_code == SI_QUEUE && si->ssi_int > 0 ? si->ssi_int / 1000.0 : STOP_GRACE;
 	int rc;
 
 	if (shim_socket >= 0) {
@@ -394,72 +397,114 @@ static int on_signal(struct launch_state *l, const struct signalfd_siginfo *si)
 			registry_remove(getpid());
 			return 128 + sig;
 		}
-		return stop_launch(l, si);
+		return stop_launch(l, si->ssi_code == SI_QUEUE && si->ssi_int > 0 ? si->ssi_int / 1000.0
+									  : STOP_GRACE);
 	}
 	return on_children(l);
 }
 
+/* -t ran out: what is missing is said, the ports or the waits. */
+static int timed_out(struct launch_state *l)
+{
+	char msg[1024], why[sizeof msg - 128];
+	const char *plural = l->timeout == 1 ? "" : "s";
+
+	if (!launch_ready(l)) {
+		snprintf(msg, sizeof msg, "%%s did not listen within %g second%s (%%s); stopping it",
+			 l->timeout, plural);
+		return fail_start(l, msg, l->why);
+	}
+	wait_describe(l, why, sizeof why);
+	snprintf(msg, sizeof msg, "%%s listens but was not ready within %g second%s (%%s); stopping it",
+		 l->timeout, plural);
+	return fail_start(l, msg, why);
+}
+
+/* The owner (--owner) exited, however it did: the launch goes with it. */
+static int owner_exited(struct launch_state *l)
+{
+	close(l->owner_fd);
+	l->owner_fd = -1;
+	cli_warn("the owner of this launch (pid %d) exited; stopping %s", (int)l->owner, l->name);
+	if (l->phase == LAUNCH_STARTING) {
+		stop_tree(l, OWNER_GRACE);
+		remove_files(l, true);
+		registry_remove(getpid());
+		return EXIT_FAILURE;
+	}
+	return stop_launch(l, OWNER_GRACE);
+}
+
+/* Where each descriptor sits in the poll set; the exports' pidfds follow. */
+enum { P_SIGNALS, P_SHIM, P_TIMER, P_NOTIFIER, P_OWNER, P_WAIT, P_EXPORTS = P_WAIT + WAIT_POLLFDS };
+
 static int loop(struct launch_state *l)
 {
 	for (;;) {
-		static struct pollfd p[4 + LAUNCH_MAX_EXPORTS];
+		static struct pollfd p[P_EXPORTS + LAUNCH_MAX_EXPORTS];
 		static size_t which[LAUNCH_MAX_EXPORTS];
 		struct signalfd_siginfo si;
 		bool prune_due;
-		nfds_t n = 4;
+		nfds_t n = P_EXPORTS;
 		int rc;
 
-		p[0] = (struct pollfd){ sigfd, POLLIN, 0 };
-		p[1] = (struct pollfd){ shim_socket, POLLIN, 0 };
-		p[2] = (struct pollfd){ timer, POLLIN, 0 };
-		p[3] = (struct pollfd){ notifier, POLLIN, 0 }; /* -1: ignored by poll */
+		/* An fd of -1 is ignored by poll. */
+		p[P_SIGNALS] = (struct pollfd){ sigfd, POLLIN, 0 };
+		p[P_SHIM] = (struct pollfd){ shim_socket, POLLIN, 0 };
+		p[P_TIMER] = (struct pollfd){ timer, POLLIN, 0 };
+		p[P_NOTIFIER] = (struct pollfd){ notifier, POLLIN, 0 };
+		p[P_OWNER] = (struct pollfd){ l->owner_fd, POLLIN, 0 };
+		wait_pollfds(l, p + P_WAIT);
 		/* The processes that listen: their exit closes ports, which then go unexported. */
 		for (size_t i = 0; i < l->n_exports; i++) {
 			if (l->exports[i].pidfd < 0)
 				continue;
-			which[n - 4] = i;
+			which[n - P_EXPORTS] = i;
 			p[n++] = (struct pollfd){ l->exports[i].pidfd, POLLIN, 0 };
 		}
 		if (poll(p, n, -1) < 0 && errno != EINTR)
 			cli_fail("poll: %s", strerror(errno));
 		prune_due = false;
-		for (nfds_t i = n; i > 4; i--) {
+		for (nfds_t i = n; i > P_EXPORTS; i--) {
 			if (p[i - 1].revents) {
-				launch_export_exited(l, which[i - 5]);
+				launch_export_exited(l, which[i - 1 - P_EXPORTS]);
 				prune_due = true;
 			}
 		}
-		if (p[3].revents & (POLLIN | POLLHUP)) {
-			if ((p[3].revents & POLLHUP) || !launch_seccomp_serve(l, notifier)) {
+		if (p[P_OWNER].revents)
+			return owner_exited(l);
+		if (p[P_NOTIFIER].revents & (POLLIN | POLLHUP)) {
+			if ((p[P_NOTIFIER].revents & POLLHUP) || !launch_seccomp_serve(l, notifier)) {
 				close(notifier); /* every target is gone */
 				notifier = -1;
 			}
 			if (l->phase == LAUNCH_STARTING && !l->foreground && (rc = become_ready(l)) != 0)
 				return rc;
 		}
-		if (p[1].revents & POLLIN) {
+		if (p[P_SHIM].revents & POLLIN) {
 			while (channel_serve(l, shim_socket))
 				;
 			if (l->phase == LAUNCH_STARTING && !l->foreground && (rc = become_ready(l)) != 0)
 				return rc;
 		}
-		if (p[2].revents & POLLIN) {
+		if (p[P_TIMER].revents & POLLIN) {
 			uint64_t expired;
-			char msg[320];
 
 			if (read(timer, &expired, sizeof expired) == (ssize_t)sizeof expired &&
-			    l->phase == LAUNCH_STARTING) {
-				launch_ready(l);
-				snprintf(msg, sizeof msg, "%%s did not listen within %g second%s (%%s); stopping it",
-					 l->timeout, l->timeout == 1 ? "" : "s");
-				return fail_start(l, msg, l->why);
-			}
+			    l->phase == LAUNCH_STARTING)
+				return timed_out(l);
 		}
 		while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
 			if ((rc = on_signal(l, &si)) >= 0)
 				return rc;
 		if (prune_due && (rc = on_children(l)) >= 0)
 			return rc;
+		if (l->phase == LAUNCH_STARTING && wait_wanted(&l->wait)) {
+			wait_events(l, p + P_WAIT);
+			/* Once the ports have listened, a wait that now holds may finish the start. */
+			if (l->wait.begun && wait_done(l) && (rc = become_ready(l)) != 0)
+				return rc;
+		}
 	}
 }
 
@@ -479,6 +524,12 @@ int supervisor_run(struct launch_state *l)
 		cli_fail("cannot open the supervisor's socket: %s", strerror(errno));
 	if (setenv(EPR_ENV_SUPERVISOR, l->socket_name, 1) != 0)
 		cli_fail("setting %s: %s", EPR_ENV_SUPERVISOR, strerror(errno));
+	/* Before CMD runs, so that no line of its log is missed. */
+	if (wait_wanted(&l->wait) && wait_setup(l) != 0) {
+		cli_warn("cannot follow the log %s for --wait-log: %s", l->log, strerror(errno));
+		remove_files(l, false);
+		return EXIT_FAILURE;
+	}
 	err = spawn(l, &notifier);
 	if (err) {
 		if (err > 0)

@@ -1,0 +1,40 @@
+"""A server that listens at once but is not ready at once, like postgres or a search engine:
+GET /health answers 503 until DELAY seconds (argv[2], default 1) after it listens, then
+200. Every other path is 404. It prints "listening" when it listens and "ready" when
+/health turns 200, for the log. Usage: slow_health.py PORT [DELAY]."""
+import http.server
+import sys
+import threading
+import time
+
+port = int(sys.argv[1])
+delay = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
+ready = threading.Event()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path != "/health":
+            code = 404
+        else:
+            code = 200 if ready.is_set() else 503
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+print("listening on port %d" % server.server_address[1], flush=True)
+
+
+def become_ready():
+    time.sleep(delay)
+    ready.set()
+    print("ready to serve", flush=True)
+
+
+threading.Thread(target=become_ready, daemon=True).start()
+server.serve_forever()
