@@ -76,6 +76,15 @@ run_block() {
 	[ -z "$(ls -A "$TMPDIR")" ]
 }
 
+@test "the owner example: a redis-server waited for with --wait-cmd answers, and stop --all --owner ends it" {
+	command -v redis-server >/dev/null || skip "no redis-server (make deps)"
+	export EPR_RUNTIME_DIR=$BATS_TEST_TMPDIR/run
+	run_block fixture-owner
+	[ "$status" -eq 0 ]
+	[ "$output" = PONG ]
+	[ -z "$(ls -A "$TMPDIR")" ] && [ -z "$(ls -A "$EPR_RUNTIME_DIR")" ]
+}
+
 @test "the set-up's make deps works as root without sudo, and through sudo for anyone else" {
 	grep -qx 'make deps demo .*' "$README"
 	run ! grep -q 'sudo make deps' "$README"
