@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "port_spec.h"
@@ -106,6 +107,10 @@ int private_dir_remove(const char *dir);
 /* log_tail.c: copies the last lines of the file at path to stderr, indented, under the
  * heading "the end of LABEL:"; an empty or unreadable file shows nothing. */
 void log_tail(const char *path, const char *label, int lines);
+
+/* json_out.c: s as a JSON string, quoted and escaped ('"', '\\', control characters as
+ * \u00XX, a byte that is not UTF-8 as U+FFFD), or null for NULL. */
+void json_string(FILE *out, const char *s);
 
 /* clock.c: monotonic time, for bounded waits. */
 double now_seconds(void);
