@@ -31,6 +31,7 @@ void cli_flush_stdout(void);
 
 /* The subcommands: each takes its own argv (argv[0] is the subcommand) and returns the
  * exit status. */
+int cmd_list(int argc, char *argv[]);
 int cmd_reserve(int argc, char *argv[]);
 int cmd_run(int argc, char *argv[]);
 int cmd_start(int argc, char *argv[]);
@@ -97,6 +98,11 @@ void elf_check_warn(const char *path, const char *name);
 unsigned long long proc_start_time(pid_t pid);
 /* True while pid runs with that start time and is not a zombie. */
 bool proc_running(pid_t pid, unsigned long long start);
+/* The real user id of pid (/proc/PID/status), or (uid_t)-1 if it is gone. */
+uid_t proc_uid(pid_t pid);
+/* Whole seconds since a process with that start time began (from /proc/uptime, read once
+ * per command); 0 if unknown. */
+long long proc_age(unsigned long long start);
 
 /* private_dir.c: the directory that epr start makes when not given -e: a malloc'd
  * "$TMPDIR/epr.XXXXXX" (exits 1 on failure), and its removal with the files in it; a

@@ -118,6 +118,23 @@ void registry_remove(pid_t supervisor);
 int registry_read(pid_t supervisor, struct launch_entry *e);
 /* Calls each for every entry; stops early when it returns non-zero. */
 int registry_each(int (*each)(const struct launch_entry *e, void *arg), void *arg);
+/* Every entry, oldest launch first, in a malloc'd array of *n (NULL when none); exits 1 when
+ * memory runs out. */
+struct launch_entry *registry_all(size_t *n);
+/* A process the registry recorded, with its start time to tell a reused pid. */
+struct launch_process {
+	pid_t pid;
+	unsigned long long start;
+};
+/* The processes of e: CMD, then the rest of its tree snapshot; how many went into out. */
+size_t registry_processes(const struct launch_entry *e, struct launch_process *out, size_t cap);
+enum entry_state {
+	ENTRY_OVER,       /* nothing of it runs: only its entry and files are left */
+	ENTRY_SUPERVISED, /* its supervisor runs, as the caller */
+	ENTRY_ORPHANED,   /* its supervisor is gone (killed), some process of its tree runs */
+	ENTRY_FOREIGN,    /* its supervisor runs as another user: not the caller's to touch */
+};
+enum entry_state registry_state(const struct launch_entry *e);
 
 /* launch_via.c: finds l->name as execvp would and picks the interceptor (l->path,
  * l->seccomp); *shim is the malloc'd libepr.so to preload, or NULL under seccomp. 0, or
