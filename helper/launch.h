@@ -136,6 +136,26 @@ enum entry_state {
 };
 enum entry_state registry_state(const struct launch_entry *e);
 
+/* launch_stop.c: stopping launches, many at once. */
+#define LAUNCH_STOP_MAX 256 /* processes of one orphaned tree */
+struct launch_stop {
+	const struct launch_entry *entry;
+	int supervisor;                /* a pidfd of the supervisor, asked to stop; -1: none */
+	int orphans[LAUNCH_STOP_MAX];  /* pidfds of what a killed supervisor left; -1 once gone */
+	size_t n_orphans;
+	int error;       /* the supervisor could not be asked, or did not finish (ETIMEDOUT) */
+	bool survivors;  /* some orphan outlived SIGKILL */
+};
+/* Begins to stop e: SIGTERM with the grace period (in seconds) to its supervisor, or when
+ * that is gone, to each process of e's tree that still runs. False when nothing of it runs. */
+bool launch_stop_begin(struct launch_stop *s, const struct launch_entry *e, double grace);
+/* Waits for the stops s[0..n) together: orphans get SIGKILL after grace (a supervisor sends
+ * its own). Sets error and survivors; true when nothing of any is left. */
+bool launch_stop_wait(struct launch_stop *s, size_t n, double grace);
+/* What a supervisor would have removed had it not been killed: e's registry entry and the
+ * private directory of epr start. 0, or -1 with errno. */
+int launch_clean_up(const struct launch_entry *e);
+
 /* launch_via.c: finds l->name as execvp would and picks the interceptor (l->path,
  * l->seccomp); *shim is the malloc'd libepr.so to preload, or NULL under seccomp. 0, or
  * the exit status for a CMD that cannot be found or run (said on stderr). */
