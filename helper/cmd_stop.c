@@ -1,5 +1,6 @@
-/* epr stop: stop a launch of epr start (or epr run), given its env file or a pid it printed:
- * its supervisor stops the whole tree and removes what start made. */
+/* epr stop: stop a launch of epr start (or epr run), given its env file or a pid it printed,
+ * or every launch of the caller's (--all): its supervisor stops the whole tree and removes
+ * what start made. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,17 +20,22 @@
 static void usage(void)
 {
 	printf("Usage: epr stop [-t SECONDS] ENVFILE|PID\n"
+	       "       epr stop --all [--owner PID] [-t SECONDS]\n"
 	       "Stop a launch of epr start (or epr run), named by its env file or by the\n"
 	       "EPR_PID or EPR_SUPERVISOR_PID it printed: SIGTERM to its whole process tree,\n"
 	       "SIGKILL after SECONDS (default 10) to what is left; then remove what epr start\n"
 	       "made. Only the caller's own launches are stopped.\n"
 	       "\n"
+	       "  --all                every launch of the caller's that epr list shows, all at\n"
+	       "                       once; what is left of launches already gone is removed\n"
+	       "  --owner PID          with --all: only the launches started with --owner PID\n"
 	       "  -t, --timeout SECS   the grace period before SIGKILL\n"
 	       "  -h, --help           show this help\n"
 	       "\n"
 	       "Exit status: 0 once the tree is gone, also when it was already gone (a note\n"
-	       "says so); 1 for a pid or file that names no launch of the caller's, or a tree\n"
-	       "that would not die; 2 for bad usage.\n");
+	       "says so) or, with --all, when there was none; 1 for a pid or file that names\n"
+	       "no launch of the caller's, or a tree that would not die (with --all: any one,\n"
+	       "each named); 2 for bad usage.\n");
 }
 
 static bool is_pid(const char *text)
@@ -111,6 +117,18 @@ static void launch_of_pid(const char *text, struct envfile *ef, struct launch_en
 		envfile_init(ef);
 }
 
+/* "the launch of ENVFILE", or of its pid when it has no env file (epr run without -e). */
+static const char *launch_name(const struct launch_entry *e)
+{
+	static char name[4200];
+
+	if (e->env_file[0])
+		snprintf(name, sizeof name, "the launch of %s", e->env_file);
+	else
+		snprintf(name, sizeof name, "the launch of pid %d", (int)e->main);
+	return name;
+}
+
 static void note_orphans(const struct launch_stop *s, const char *which)
 {
 	cli_warn("note: the supervisor of %s is gone; stopping the %zu process%s it left", which,
@@ -141,10 +159,57 @@ static int finish_stop(const struct launch_stop *s, const char *which)
 	return 0;
 }
 
+/* epr stop --all: every launch of the caller's (of owner's, unless 0). Every stop is asked
+ * for before any is waited for. */
+static int stop_all(pid_t owner, double grace)
+{
+	size_t n, m = 0;
+	struct launch_entry *all = registry_all(&n);
+	struct launch_stop *stops = calloc(n + 1, sizeof *stops);
+	int rc = EXIT_SUCCESS;
+
+	if (!stops)
+		cli_fail("stopping every launch: %s", strerror(errno));
+	for (size_t i = 0; i < n; i++) {
+		enum entry_state state = registry_state(&all[i]);
+
+		if ((owner && all[i].owner != owner) || state == ENTRY_FOREIGN)
+			continue;
+		if (state != ENTRY_OVER && launch_stop_begin(&stops[m], &all[i], grace)) {
+			if (stops[m].n_orphans)
+				note_orphans(&stops[m], launch_name(&all[i]));
+			m++;
+		} else if (launch_clean_up(&all[i]) != 0) { /* quietly: nothing of it ran */
+			cli_warn("removing %s: %s", all[i].tmpdir, strerror(errno));
+			rc = EXIT_FAILURE;
+		}
+	}
+	launch_stop_wait(stops, m, grace);
+	for (size_t i = 0; i < m; i++)
+		if (finish_stop(&stops[i], launch_name(stops[i].entry)) != 0)
+			rc = EXIT_FAILURE;
+	free(stops);
+	free(all);
+	return rc;
+}
+
+/* A pid for --owner, or exits 2. */
+static pid_t owner_pid(const char *text)
+{
+	long value = is_pid(text) ? strtol(text, NULL, 10) : 0;
+
+	if (value < 1 || value > 0x3fffffff)
+		cli_usage_error("--owner: '%s' is not a process id", text);
+	return (pid_t)value;
+}
+
 int cmd_stop(int argc, char *argv[])
 {
+	enum { OPT_ALL = 256, OPT_OWNER };
 	static const struct option options[] = {
 		{ "timeout", required_argument, NULL, 't' },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "owner", required_argument, NULL, OPT_OWNER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -152,6 +217,8 @@ int cmd_stop(int argc, char *argv[])
 	static struct launch_entry e;
 	static struct launch_stop stop;
 	double grace = DEFAULT_GRACE;
+	bool all = false;
+	pid_t owner = 0;
 	const char *target;
 	int opt;
 
@@ -159,6 +226,12 @@ int cmd_stop(int argc, char *argv[])
 		switch (opt) {
 		case 't':
 			grace = cli_seconds("-t", optarg);
+			break;
+		case OPT_ALL:
+			all = true;
+			break;
+		case OPT_OWNER:
+			owner = owner_pid(optarg);
 			break;
 		case 'h':
 			usage();
@@ -168,6 +241,12 @@ int cmd_stop(int argc, char *argv[])
 			cli_bad_option(argv, opt);
 		}
 	}
+	if (owner && !all)
+		cli_usage_error("--owner narrows --all, which was not given");
+	if (all && optind < argc)
+		cli_usage_error("--all stops every launch: '%s' cannot be given with it", argv[optind]);
+	if (all)
+		return stop_all(owner, grace);
 	if (optind >= argc)
 		cli_usage_error("no ENVFILE or PID to stop");
 	if (argc - optind > 1)
@@ -178,6 +257,9 @@ int cmd_stop(int argc, char *argv[])
 		launch_of_pid(target, &ef, &e);
 	else
 		launch_of_file(target, &ef, &e);
+	if (registry_state(&e) == ENTRY_FOREIGN)
+		cli_fail("%s: its supervisor %d runs as another user; it is not a launch of yours",
+			 target, (int)e.supervisor);
 	if (!launch_stop_begin(&stop, &e, grace)) {
 		cli_warn("note: the launch of %s is already gone", target);
 		if (launch_clean_up(&e) != 0)

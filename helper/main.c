@@ -34,6 +34,8 @@ static void usage(FILE *out)
 	      "                                   listens, print its ports for eval\n"
 	      "  epr stop [-t SECONDS] ENVFILE|PID\n"
 	      "                                   stop a server that epr start started\n"
+	      "  epr stop --all [--owner PID] [-t SECONDS]\n"
+	      "                                   stop every launch of yours, all at once\n"
 	      "  epr list [--json]                list your launches: pids, ports, age, command\n"
 	      "\n"
 	      "  epr COMMAND --help               the options of COMMAND\n"
