@@ -91,9 +91,11 @@ struct find {
 static int match_pid(const struct launch_entry *e, void *arg)
 {
 	struct find *f = arg;
+	bool supervised = proc_running(e->supervisor, e->supervisor_start);
 
-	if ((e->supervisor == f->pid && proc_running(f->pid, e->supervisor_start)) ||
-	    (e->main == f->pid && proc_running(f->pid, e->main_start))) {
+	/* CMD may have exited (a daemon's launcher) while its launch runs on. */
+	if ((e->supervisor == f->pid && supervised) ||
+	    (e->main == f->pid && (supervised || proc_running(f->pid, e->main_start)))) {
 		*f->out = *e;
 		f->found = true;
 		return 1;
