@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "port_spec.h"
@@ -30,6 +31,7 @@ void cli_flush_stdout(void);
 
 /* The subcommands: each takes its own argv (argv[0] is the subcommand) and returns the
  * exit status. */
+int cmd_list(int argc, char *argv[]);
 int cmd_reserve(int argc, char *argv[]);
 int cmd_run(int argc, char *argv[]);
 int cmd_start(int argc, char *argv[]);
@@ -96,6 +98,11 @@ void elf_check_warn(const char *path, const char *name);
 unsigned long long proc_start_time(pid_t pid);
 /* True while pid runs with that start time and is not a zombie. */
 bool proc_running(pid_t pid, unsigned long long start);
+/* The real user id of pid (/proc/PID/status), or (uid_t)-1 if it is gone. */
+uid_t proc_uid(pid_t pid);
+/* Whole seconds since a process with that start time began (from /proc/uptime, read once
+ * per command); 0 if unknown. */
+long long proc_age(unsigned long long start);
 
 /* private_dir.c: the directory that epr start makes when not given -e: a malloc'd
  * "$TMPDIR/epr.XXXXXX" (exits 1 on failure), and its removal with the files in it; a
@@ -106,6 +113,10 @@ int private_dir_remove(const char *dir);
 /* log_tail.c: copies the last lines of the file at path to stderr, indented, under the
  * heading "the end of LABEL:"; an empty or unreadable file shows nothing. */
 void log_tail(const char *path, const char *label, int lines);
+
+/* json_out.c: s as a JSON string, quoted and escaped ('"', '\\', control characters as
+ * \u00XX, a byte that is not UTF-8 as U+FFFD), or null for NULL. */
+void json_string(FILE *out, const char *s);
 
 /* clock.c: monotonic time, for bounded waits. */
 double now_seconds(void);

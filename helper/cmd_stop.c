@@ -1,15 +1,13 @@
-/* epr stop: stop a launch of epr start (or epr run), given its env file or a pid it printed:
- * its supervisor stops the whole tree and removes what start made. */
+/* epr stop: stop a launch of epr start (or epr run), given its env file or a pid it printed,
+ * or every launch of the caller's (--all): its supervisor stops the whole tree and removes
+ * what start made. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -22,21 +20,23 @@
 static void usage(void)
 {
 	printf("Usage: epr stop [-t SECONDS] ENVFILE|PID\n"
+	       "       epr stop --all [--owner PID] [-t SECONDS]\n"
 	       "Stop a launch of epr start (or epr run), named by its env file or by the\n"
 	       "EPR_PID or EPR_SUPERVISOR_PID it printed: SIGTERM to its whole process tree,\n"
 	       "SIGKILL after SECONDS (default 10) to what is left; then remove what epr start\n"
 	       "made. Only the caller's own launches are stopped.\n"
 	       "\n"
+	       "  --all                every launch of the caller's that epr list shows, all at\n"
+	       "                       once; what is left of launches already gone is removed\n"
+	       "  --owner PID          with --all: only the launches started with --owner PID\n"
 	       "  -t, --timeout SECS   the grace period before SIGKILL\n"
 	       "  -h, --help           show this help\n"
 	       "\n"
 	       "Exit status: 0 once the tree is gone, also when it was already gone (a note\n"
-	       "says so); 1 for a pid or file that names no launch of the caller's, or a tree\n"
-	       "that would not die; 2 for bad usage.\n");
+	       "says so) or, with --all, when there was none; 1 for a pid or file that names\n"
+	       "no launch of the caller's, or a tree that would not die (with --all: any one,\n"
+	       "each named); 2 for bad usage.\n");
 }
-
-/* After SIGKILL, how long the kernel may take to tear a tree down. */
-#define KILL_WAIT 5.0
 
 static bool is_pid(const char *text)
 {
@@ -91,9 +91,11 @@ struct find {
 static int match_pid(const struct launch_entry *e, void *arg)
 {
 	struct find *f = arg;
+	bool supervised = proc_running(e->supervisor, e->supervisor_start);
 
-	if ((e->supervisor == f->pid && proc_running(f->pid, e->supervisor_start)) ||
-	    (e->main == f->pid && proc_running(f->pid, e->main_start))) {
+	/* CMD may have exited (a daemon's launcher) while its launch runs on. */
+	if ((e->supervisor == f->pid && supervised) ||
+	    (e->main == f->pid && (supervised || proc_running(f->pid, e->main_start)))) {
 		*f->out = *e;
 		f->found = true;
 		return 1;
@@ -117,118 +119,121 @@ static void launch_of_pid(const char *text, struct envfile *ef, struct launch_en
 		envfile_init(ef);
 }
 
-/* A pidfd of pid if it still runs with that start time, else -1. Without pidfds (a kernel
- * before 5.3, or valgrind) that is said and epr stops: it would otherwise take a running
- * launch for one that is gone. */
-static int pidfd_of(pid_t pid, unsigned long long start)
+/* "the launch of ENVFILE", or of its pid when it has no env file (epr run without -e). */
+static const char *launch_name(const struct launch_entry *e)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	static char name[4200];
 
-	if (fd < 0 && errno != ESRCH && proc_running(pid, start))
-		cli_fail("cannot open a pidfd of process %d: %s (epr stop needs Linux 5.3 or later)",
-			 (int)pid, strerror(errno));
-	/* Checked after the open: the pidfd then names exactly the process we checked. */
-	if (fd >= 0 && !proc_running(pid, start)) {
-		close(fd);
+	if (e->env_file[0])
+		snprintf(name, sizeof name, "the launch of %s", e->env_file);
+	else
+		snprintf(name, sizeof name, "the launch of pid %d", (int)e->main);
+	return name;
+}
+
+static void note_orphans(const struct launch_stop *s, const char *which)
+{
+	cli_warn("note: the supervisor of %s is gone; stopping the %zu process%s it left", which,
+		 s->n_orphans, s->n_orphans == 1 ? "" : "es");
+}
+
+/* After the wait: says what did not stop (naming it as which), and removes what a killed
+ * supervisor left. 0, or -1 when something did not stop or could not be removed. */
+static int finish_stop(const struct launch_stop *s, const char *which)
+{
+	const struct launch_entry *e = s->entry;
+
+	if (s->error) {
+		cli_warn("the supervisor %d of %s did not finish: %s", (int)e->supervisor, which,
+			 strerror(s->error));
 		return -1;
 	}
-	return fd;
-}
-
-/* Waits until every pidfd in fds is readable (its process gone) or the deadline passes;
- * true when all are gone. */
-static bool wait_all(int *fds, size_t n, double deadline)
-{
-	for (size_t i = 0; i < n; i++) {
-		while (fds[i] >= 0) {
-			struct pollfd p = { fds[i], POLLIN, 0 };
-			double left = deadline - now_seconds();
-
-			if (left <= 0)
-				return false;
-			if (poll(&p, 1, (int)(left * 1000) + 1) > 0) {
-				close(fds[i]);
-				fds[i] = -1;
-			}
-		}
+	if (s->survivors) {
+		cli_warn("some process of %s is still running after SIGKILL", which);
+		return -1;
 	}
-	return true;
-}
-
-/* The supervisor is gone (killed): stop what is left of the tree it last saw. */
-static int stop_orphans(const struct launch_entry *e, double grace)
-{
-	static int fds[256];
-	size_t n = 0;
-	const char *item = e->tree;
-
-	if (e->main > 1 && (fds[n] = pidfd_of(e->main, e->main_start)) >= 0)
-		n++;
-	while (*item && n < sizeof fds / sizeof fds[0]) {
-		unsigned long long start;
-		int pid, used;
-
-		if (sscanf(item, "%d:%llu%n", &pid, &start, &used) != 2)
-			break;
-		item += used + (item[used] == ',');
-		if (pid > 1 && pid != e->main && (fds[n] = pidfd_of(pid, start)) >= 0)
-			n++;
+	if (!s->n_orphans)
+		return 0; /* the supervisor removed its files itself */
+	if (launch_clean_up(e) != 0) {
+		cli_warn("removing %s: %s", e->tmpdir, strerror(errno));
+		return -1;
 	}
-	if (!n)
-		return 0;
-	cli_warn("note: the supervisor of this launch is gone; stopping the %zu process%s it left",
-		 n, n == 1 ? "" : "es");
-	for (size_t i = 0; i < n; i++)
-		syscall(SYS_pidfd_send_signal, fds[i], SIGTERM, NULL, 0);
-	if (wait_all(fds, n, now_seconds() + grace))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			syscall(SYS_pidfd_send_signal, fds[i], SIGKILL, NULL, 0);
-	return wait_all(fds, n, now_seconds() + KILL_WAIT) ? 0 : -1;
-}
-
-/* Asks the supervisor to stop its launch, with the grace period in the signal's value,
- * and waits for it to exit: it does so once no process of the tree is left. */
-static int stop_supervised(int pidfd, double grace)
-{
-	siginfo_t info;
-	struct pollfd p = { pidfd, POLLIN, 0 };
-	double deadline = now_seconds() + grace + KILL_WAIT + 5;
-
-	memset(&info, 0, sizeof info);
-	info.si_signo = SIGTERM;
-	info.si_code = SI_QUEUE;
-	info.si_pid = getpid();
-	info.si_uid = getuid();
-	info.si_value.sival_int = (int)(grace * 1000);
-	if (syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, &info, 0) != 0)
-		return errno == ESRCH ? 0 : -1;
-	while (poll(&p, 1, (int)((deadline - now_seconds()) * 1000) + 1) <= 0)
-		if (now_seconds() >= deadline) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
 	return 0;
+}
+
+/* epr stop --all: every launch of the caller's (of owner's, unless 0). Every stop is asked
+ * for before any is waited for. */
+static int stop_all(pid_t owner, double grace)
+{
+	size_t n, m = 0;
+	struct launch_entry *all = registry_all(&n);
+	struct launch_stop *stops = calloc(n + 1, sizeof *stops);
+	int rc = EXIT_SUCCESS;
+
+	if (!stops)
+		cli_fail("stopping every launch: %s", strerror(errno));
+	for (size_t i = 0; i < n; i++) {
+		enum entry_state state = registry_state(&all[i]);
+
+		if ((owner && all[i].owner != owner) || state == ENTRY_FOREIGN)
+			continue;
+		if (state != ENTRY_OVER && launch_stop_begin(&stops[m], &all[i], grace)) {
+			if (stops[m].n_orphans)
+				note_orphans(&stops[m], launch_name(&all[i]));
+			m++;
+		} else if (launch_clean_up(&all[i]) != 0) { /* quietly: nothing of it ran */
+			cli_warn("removing %s: %s", all[i].tmpdir, strerror(errno));
+			rc = EXIT_FAILURE;
+		}
+	}
+	launch_stop_wait(stops, m, grace);
+	for (size_t i = 0; i < m; i++)
+		if (finish_stop(&stops[i], launch_name(stops[i].entry)) != 0)
+			rc = EXIT_FAILURE;
+	free(stops);
+	free(all);
+	return rc;
+}
+
+/* A pid for --owner, or exits 2. */
+static pid_t owner_pid(const char *text)
+{
+	long value = is_pid(text) ? strtol(text, NULL, 10) : 0;
+
+	if (value < 1 || value > 0x3fffffff)
+		cli_usage_error("--owner: '%s' is not a process id", text);
+	return (pid_t)value;
 }
 
 int cmd_stop(int argc, char *argv[])
 {
+	enum { OPT_ALL = 256, OPT_OWNER };
 	static const struct option options[] = {
 		{ "timeout", required_argument, NULL, 't' },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "owner", required_argument, NULL, OPT_OWNER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct envfile ef;
 	static struct launch_entry e;
+	static struct launch_stop stop;
 	double grace = DEFAULT_GRACE;
+	bool all = false;
+	pid_t owner = 0;
 	const char *target;
-	int opt, pidfd;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "+:t:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			grace = cli_seconds("-t", optarg);
+			break;
+		case OPT_ALL:
+			all = true;
+			break;
+		case OPT_OWNER:
+			owner = owner_pid(optarg);
 			break;
 		case 'h':
 			usage();
@@ -238,6 +243,12 @@ int cmd_stop(int argc, char *argv[])
 			cli_bad_option(argv, opt);
 		}
 	}
+	if (owner && !all)
+		cli_usage_error("--owner narrows --all, which was not given");
+	if (all && optind < argc)
+		cli_usage_error("--all stops every launch: '%s' cannot be given with it", argv[optind]);
+	if (all)
+		return stop_all(owner, grace);
 	if (optind >= argc)
 		cli_usage_error("no ENVFILE or PID to stop");
 	if (argc - optind > 1)
@@ -248,21 +259,17 @@ int cmd_stop(int argc, char *argv[])
 		launch_of_pid(target, &ef, &e);
 	else
 		launch_of_file(target, &ef, &e);
-	pidfd = pidfd_of(e.supervisor, e.supervisor_start);
-	if (pidfd >= 0) {
-		if (stop_supervised(pidfd, grace) != 0)
-			cli_fail("the supervisor %d of %s did not finish: %s", (int)e.supervisor, target,
-				 strerror(errno));
-		close(pidfd);
+	if (registry_state(&e) == ENTRY_FOREIGN)
+		cli_fail("%s: its supervisor %d runs as another user; it is not a launch of yours",
+			 target, (int)e.supervisor);
+	if (!launch_stop_begin(&stop, &e, grace)) {
+		cli_warn("note: the launch of %s is already gone", target);
+		if (launch_clean_up(&e) != 0)
+			cli_fail("removing %s: %s", e.tmpdir, strerror(errno));
 		return EXIT_SUCCESS;
 	}
-	/* No supervisor: what it left, if anything, and the files. */
-	if (stop_orphans(&e, grace) != 0)
-		cli_fail("some process of %s is still running after SIGKILL", target);
-	else if (!e.tree[0] && !proc_running(e.main, e.main_start))
-		cli_warn("note: the launch of %s is already gone", target);
-	registry_remove(e.supervisor);
-	if (e.tmpdir[0] && private_dir_remove(e.tmpdir) != 0)
-		cli_fail("removing %s: %s", e.tmpdir, strerror(errno));
-	return EXIT_SUCCESS;
+	if (stop.n_orphans)
+		note_orphans(&stop, "this launch");
+	launch_stop_wait(&stop, 1, grace);
+	return finish_stop(&stop, target) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

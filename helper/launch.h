@@ -124,6 +124,43 @@ void registry_remove(pid_t supervisor);
 int registry_read(pid_t supervisor, struct launch_entry *e);
 /* Calls each for every entry; stops early when it returns non-zero. */
 int registry_each(int (*each)(const struct launch_entry *e, void *arg), void *arg);
+/* Every entry, oldest launch first, in a malloc'd array of *n (NULL when none); exits 1 when
+ * memory runs out. */
+struct launch_entry *registry_all(size_t *n);
+/* A process the registry recorded, with its start time to tell a reused pid. */
+struct launch_process {
+	pid_t pid;
+	unsigned long long start;
+};
+/* The processes of e: CMD, then the rest of its tree snapshot; how many went into out. */
+size_t registry_processes(const struct launch_entry *e, struct launch_process *out, size_t cap);
+enum entry_state {
+	ENTRY_OVER,       /* nothing of it runs: only its entry and files are left */
+	ENTRY_SUPERVISED, /* its supervisor runs, as the caller */
+	ENTRY_ORPHANED,   /* its supervisor is gone (killed), some process of its tree runs */
+	ENTRY_FOREIGN,    /* its supervisor runs as another user: not the caller's to touch */
+};
+enum entry_state registry_state(const struct launch_entry *e);
+
+/* launch_stop.c: stopping launches, many at once. */
+#define LAUNCH_STOP_MAX 256 /* processes of one orphaned tree */
+struct launch_stop {
+	const struct launch_entry *entry;
+	int supervisor;                /* a pidfd of the supervisor, asked to stop; -1: none */
+	int orphans[LAUNCH_STOP_MAX];  /* pidfds of what a killed supervisor left; -1 once gone */
+	size_t n_orphans;
+	int error;       /* the supervisor could not be asked, or did not finish (ETIMEDOUT) */
+	bool survivors;  /* some orphan outlived SIGKILL */
+};
+/* Begins to stop e: SIGTERM with the grace period (in seconds) to its supervisor, or when
+ * that is gone, to each process of e's tree that still runs. False when nothing of it runs. */
+bool launch_stop_begin(struct launch_stop *s, const struct launch_entry *e, double grace);
+/* Waits for the stops s[0..n) together: orphans get SIGKILL after grace (a supervisor sends
+ * its own). Sets error and survivors; true when nothing of any is left. */
+bool launch_stop_wait(struct launch_stop *s, size_t n, double grace);
+/* What a supervisor would have removed had it not been killed: e's registry entry and the
+ * private directory of epr start. 0, or -1 with errno. */
+int launch_clean_up(const struct launch_entry *e);
 
 /* launch_via.c: finds l->name as execvp would and picks the interceptor (l->path,
  * l->seccomp); *shim is the malloc'd libepr.so to preload, or NULL under seccomp. 0, or

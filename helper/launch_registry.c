@@ -227,3 +227,85 @@ int registry_each(int (*each)(const struct launch_entry *e, void *arg), void *ar
 	closedir(d);
 	return rc;
 }
+
+struct collected {
+	struct launch_entry *all;
+	size_t n, cap;
+};
+
+static int collect(const struct launch_entry *e, void *arg)
+{
+	struct collected *c = arg;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 8;
+		struct launch_entry *all = realloc(c->all, cap * sizeof *all);
+
+		if (!all)
+			cli_fail("reading %s: %s", registry_dir(), strerror(errno));
+		c->all = all;
+		c->cap = cap;
+	}
+	c->all[c->n++] = *e;
+	return 0;
+}
+
+static int oldest_first(const void *a, const void *b)
+{
+	const struct launch_entry *x = a, *y = b;
+
+	if (x->supervisor_start != y->supervisor_start)
+		return x->supervisor_start < y->supervisor_start ? -1 : 1;
+	return (x->supervisor > y->supervisor) - (x->supervisor < y->supervisor);
+}
+
+struct launch_entry *registry_all(size_t *n)
+{
+	struct collected c = { NULL, 0, 0 };
+
+	registry_each(collect, &c);
+	if (c.n > 1)
+		qsort(c.all, c.n, sizeof *c.all, oldest_first);
+	*n = c.n;
+	return c.all;
+}
+
+size_t registry_processes(const struct launch_entry *e, struct launch_process *out, size_t cap)
+{
+	const char *item = e->tree;
+	size_t n = 0;
+
+	if (e->main > 1 && n < cap)
+		out[n++] = (struct launch_process){ e->main, e->main_start };
+	while (*item && n < cap) {
+		unsigned long long start;
+		int pid, used;
+
+		if (sscanf(item, "%d:%llu%n", &pid, &start, &used) != 2)
+			break;
+		item += used + (item[used] == ',');
+		if (pid > 1 && pid != e->main)
+			out[n++] = (struct launch_process){ pid, start };
+	}
+	return n;
+}
+
+enum entry_state registry_state(const struct launch_entry *e)
+{
+	struct launch_process procs[256];
+	size_t n = registry_processes(e, procs, sizeof procs / sizeof procs[0]);
+
+	if (proc_running(e->supervisor, e->supervisor_start)) {
+		uid_t uid = proc_uid(e->supervisor);
+
+		if (uid == getuid())
+			return ENTRY_SUPERVISED;
+		if (uid != (uid_t)-1)
+			return ENTRY_FOREIGN;
+		/* it exited in between: what did it leave? */
+	}
+	for (size_t i = 0; i < n; i++)
+		if (proc_running(procs[i].pid, procs[i].start))
+			return ENTRY_ORPHANED;
+	return ENTRY_OVER;
+}

@@ -14,6 +14,7 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{ "list", cmd_list },
 	{ "reserve", cmd_reserve },
 	{ "run", cmd_run },
 	{ "start", cmd_start },
@@ -33,6 +34,9 @@ static void usage(FILE *out)
 	      "                                   listens, print its ports for eval\n"
 	      "  epr stop [-t SECONDS] ENVFILE|PID\n"
 	      "                                   stop a server that epr start started\n"
+	      "  epr stop --all [--owner PID] [-t SECONDS]\n"
+	      "                                   stop every launch of yours, all at once\n"
+	      "  epr list [--json]                list your launches: pids, ports, age, command\n"
 	      "\n"
 	      "  epr COMMAND --help               the options of COMMAND\n"
 	      "  epr --version                    print the version\n",

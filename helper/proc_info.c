@@ -1,7 +1,9 @@
-/* What /proc says of a process that epr needs: when it started, which tells a reused pid. */
+/* What /proc says of a process that epr needs: when it started, which tells a reused pid,
+ * and whose it is. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -52,4 +54,44 @@ bool proc_running(pid_t pid, unsigned long long start)
 	paren = strrchr(buf, ')');
 	/* A zombie runs no code and holds no port; PID 1 may never reap it. */
 	return paren && sscanf(paren + 1, " %c", &state) == 1 && state != 'Z' && state != 'X';
+}
+
+uid_t proc_uid(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long uid;
+	uid_t found = (uid_t)-1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return found;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "Uid: %lu", &uid) == 1) {
+			found = (uid_t)uid;
+			break;
+		}
+	fclose(f);
+	return found;
+}
+
+long long proc_age(unsigned long long start)
+{
+	static double uptime = -1; /* read once: every age one command shows is of one moment */
+	long ticks = sysconf(_SC_CLK_TCK);
+	double age;
+
+	if (uptime < 0) {
+		FILE *f = fopen("/proc/uptime", "re");
+
+		if (!f || fscanf(f, "%lf", &uptime) != 1)
+			uptime = 0;
+		if (f)
+			fclose(f);
+	}
+	if (!start || ticks <= 0 || uptime <= 0)
+		return 0;
+	age = uptime - (double)start / (double)ticks;
+	return age > 0 ? (long long)age : 0;
 }

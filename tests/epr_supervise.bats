@@ -193,6 +193,26 @@ os.execv(sys.argv[1], sys.argv[1:])')
 	done
 }
 
+@test "stop takes the EPR_PID of a command that exited while its daemon runs on" {
+	cat >"$BATS_TEST_TMPDIR/t.sh" <<'SH'
+set -e
+# gone, or a zombie: PID 1 may not reap here
+gone() { [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" = Z ] || [ ! -e "/proc/$1" ]; }
+eval "$("$EPR_BIN" start -p 8000 -e "$D/env" -- sh -c \
+	'setsid python3 -m http.server 8000 --bind 127.0.0.1 >/dev/null 2>&1 </dev/null & exit 0')"
+daemon=$(ss -Hltnp "sport = :$EPR_PORT" | grep -o 'pid=[0-9]*' | cut -d= -f2 | head -n 1)
+[ -n "$daemon" ]
+# the command exits; its pid is the one epr start printed all the same
+for i in $(seq 100); do gone "$EPR_PID" && break; sleep 0.05; done
+gone "$EPR_PID"
+"$EPR_BIN" stop "$EPR_PID"
+gone "$daemon" && gone "$EPR_SUPERVISOR_PID"
+if ss -Hltn | grep -q ":$EPR_PORT "; then echo "port $EPR_PORT still listens"; exit 1; fi
+SH
+	D=$BATS_TEST_TMPDIR netns bash "$BATS_TEST_TMPDIR/t.sh"
+	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ]
+}
+
 @test "start -e refuses the env file of a live launch, and leaves that launch alone" {
 	eval "$("$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env" -- python3 "$LISTEN" 127.0.0.1 0 30)"
 	run "$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env" -- python3 "$LISTEN" 127.0.0.1 0 30

@@ -40,6 +40,8 @@ expect 2 run
 # The supervisor runs under valgrind (start forks it); stop itself needs pidfds, which
 # valgrind 3.19 does not know, so the launch is stopped by the plain epr.
 expect 0 start -t 10 -p 8000 -e "$work/http.env" -- python3 -m http.server 8000 --bind 127.0.0.1
+expect 0 list
+expect 0 list --json
 runs=$((runs + 1))
 if ! "$epr" stop "$work/http.env" >"$work/out" 2>&1; then
 	failures=$((failures + 1))
@@ -52,6 +54,8 @@ expect 1 start -t 5 -- sh -c 'echo dying; exit 3'
 expect 127 start -- no-such-command-epr
 expect 1 stop 999999
 expect 2 stop
+expect 2 stop --owner 5
+expect 2 list extra
 
 # Nothing of any launch may be left: valgrind's supervisor has exited.
 if pgrep -f "valgrind.*$epr start" >/dev/null; then

@@ -1,0 +1,156 @@
+/* Stopping launches for epr stop, one or many at once: every request goes out first, then
+ * all are waited for together, so N launches stop in about the time of one. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "launch.h"
+
+/* After SIGKILL, how long the kernel may take to tear a tree down. */
+#define KILL_WAIT 5.0
+/* A supervisor sends that SIGKILL itself, then removes its files, before it exits. */
+#define SUPERVISOR_SLACK 5.0
+
+/* A pidfd of pid if it still runs with that start time, else -1. Without pidfds (a kernel
+ * before 5.3, or valgrind) that is said and epr stops: it would otherwise take a running
+ * launch for one that is gone. */
+static int pidfd_of(pid_t pid, unsigned long long start)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd < 0 && errno != ESRCH && proc_running(pid, start))
+		cli_fail("cannot open a pidfd of process %d: %s (epr stop needs Linux 5.3 or later)",
+			 (int)pid, strerror(errno));
+	/* Checked after the open: the pidfd then names exactly the process we checked. */
+	if (fd >= 0 && !proc_running(pid, start)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Asks the supervisor to stop its launch, with the grace period in the signal's value: it
+ * exits once no process of the tree is left. 0, or an errno. */
+static int ask_supervisor(int pidfd, double grace)
+{
+	siginfo_t info;
+
+	memset(&info, 0, sizeof info);
+	info.si_signo = SIGTERM;
+	info.si_code = SI_QUEUE;
+	info.si_pid = getpid();
+	info.si_uid = getuid();
+	info.si_value.sival_int = (int)(grace * 1000);
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, &info, 0) != 0 && errno != ESRCH)
+		return errno; /* ESRCH: it exited meanwhile, which a poll of its pidfd sees */
+	return 0;
+}
+
+bool launch_stop_begin(struct launch_stop *s, const struct launch_entry *e, double grace)
+{
+	struct launch_process procs[LAUNCH_STOP_MAX];
+	size_t n;
+
+	s->entry = e;
+	s->n_orphans = 0;
+	s->error = 0;
+	s->survivors = false;
+	s->supervisor = pidfd_of(e->supervisor, e->supervisor_start);
+	if (s->supervisor >= 0) {
+		s->error = ask_supervisor(s->supervisor, grace);
+		if (s->error) {
+			close(s->supervisor);
+			s->supervisor = -1;
+		}
+		return true;
+	}
+	n = registry_processes(e, procs, LAUNCH_STOP_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((s->orphans[s->n_orphans] = pidfd_of(procs[i].pid, procs[i].start)) >= 0)
+			s->n_orphans++;
+	for (size_t i = 0; i < s->n_orphans; i++)
+		syscall(SYS_pidfd_send_signal, s->orphans[i], SIGTERM, NULL, 0);
+	return s->n_orphans > 0;
+}
+
+/* Points slots[i] at each pidfd of s[0..n) still open, with its pollfd; how many. */
+static size_t open_fds(struct launch_stop *s, size_t n, struct pollfd *p, int **slots)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].supervisor >= 0)
+			slots[m++] = &s[i].supervisor;
+		for (size_t j = 0; j < s[i].n_orphans; j++)
+			if (s[i].orphans[j] >= 0)
+				slots[m++] = &s[i].orphans[j];
+	}
+	for (size_t k = 0; k < m; k++)
+		p[k] = (struct pollfd){ *slots[k], POLLIN, 0 };
+	return m;
+}
+
+static void kill_orphans(struct launch_stop *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < s[i].n_orphans; j++)
+			if (s[i].orphans[j] >= 0)
+				syscall(SYS_pidfd_send_signal, s[i].orphans[j], SIGKILL, NULL, 0);
+}
+
+bool launch_stop_wait(struct launch_stop *s, size_t n, double grace)
+{
+	double kill_at = now_seconds() + grace, give_up = kill_at + KILL_WAIT;
+	size_t cap = 0, m;
+	struct pollfd *p;
+	int **slots;
+	bool killed = false;
+
+	for (size_t i = 0; i < n; i++) {
+		cap += s[i].n_orphans + (s[i].supervisor >= 0);
+		if (s[i].supervisor >= 0)
+			give_up = kill_at + KILL_WAIT + SUPERVISOR_SLACK;
+	}
+	p = calloc(cap + 1, sizeof *p);
+	slots = calloc(cap + 1, sizeof *slots);
+	if (!p || !slots)
+		cli_fail("waiting for the launches to stop: %s", strerror(errno));
+	while ((m = open_fds(s, n, p, slots)) > 0) {
+		double now = now_seconds(), until = killed ? give_up : kill_at;
+
+		if (!killed && now >= kill_at) {
+			kill_orphans(s, n); /* a supervisor kills its own tree */
+			killed = true;
+			continue;
+		}
+		if (now >= give_up)
+			break;
+		if (poll(p, m, (int)((until - now) * 1000) + 1) <= 0)
+			continue;
+		for (size_t k = 0; k < m; k++) {
+			if (p[k].revents) {
+				close(*slots[k]);
+				*slots[k] = -1;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].supervisor >= 0 && !s[i].error)
+			s[i].error = ETIMEDOUT;
+		for (size_t j = 0; j < s[i].n_orphans; j++)
+			s[i].survivors |= s[i].orphans[j] >= 0;
+	}
+	free(p);
+	free(slots);
+	return m == 0;
+}
+
+int launch_clean_up(const struct launch_entry *e)
+{
+	registry_remove(e->supervisor);
+	return e->tmpdir[0] ? private_dir_remove(e->tmpdir) : 0;
+}
