@@ -4,7 +4,9 @@
 # paired differences. Targets: start overhead <= 1 ms, stop overhead <= 2 ms; nats-server
 # (seccomp) ready within 1.1x of by hand. Then one bind as the program sees it
 # (bench/bind_loop.c): rewritten under seccomp vs under the shim (<= 2x), and a
-# pass-through bind under seccomp vs bare (<= 15 us more).
+# pass-through bind under seccomp vs bare (<= 15 us more). Last, how soon epr start returns
+# once a server is ready with each --wait-* (against a by-hand sleep-0.1 loop), and how soon
+# an --owner launch is gone once its owner is SIGKILLed (<= 1 s).
 #   bench/launch.sh [--smoke] BUILD_DIR
 set -eu
 smoke=0
@@ -66,4 +68,9 @@ if [ "$smoke" = 0 ]; then
 	echo "$binds" | awk '{ m[$1] = $2 } END { exit !(m["seccomp_pass"] - m["bare_pass"] <= 15000 &&
 		m["seccomp_rewritten"] <= 2 * m["preload_rewritten"]) }' || { echo "  missed: a bind target"; missed=1; }
 fi
+
+# The readiness waits and --owner (bench/waits.py), in a private network namespace too.
+if [ "$smoke" = 1 ]; then WR=2; else WR=15; fi
+unshare -n sh -c 'ip link set lo up && exec python3 "$@"' sh "$(dirname "$0")/waits.py" "$B/epr" "$WR" ||
+	missed=1
 exit "$missed"

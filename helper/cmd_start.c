@@ -332,22 +332,51 @@ static void print_assignment(const char *name, size_t namelen, const char *value
 	fputs("'\n", stdout);
 }
 
-static void print_key(const struct envfile *ef, const char *key)
+/* What a value is, for --json: shell output is text throughout. */
+enum value_kind { AS_NUMBER, AS_NUMBERS, AS_STRING };
+
+/* One KEY=value line, or one member of the JSON object. */
+static void print_value(const char *key, const char *value, enum value_kind kind)
+{
+	static bool first = true;
+
+	if (!json) {
+		print_assignment(key, strlen(key), value);
+		return;
+	}
+	fputs(first ? "{" : ", ", stdout);
+	first = false;
+	json_string(stdout, key);
+	fputs(": ", stdout);
+	if (kind == AS_STRING || strspn(value, kind == AS_NUMBERS ? "0123456789," : "0123456789") !=
+						 strlen(value) || !*value) {
+		json_string(stdout, value);
+	} else if (kind == AS_NUMBER) {
+		fputs(value, stdout);
+	} else {
+		putchar('[');
+		for (const char *item = value; *item; item += strcspn(item, ",") + (item[strcspn(item, ",")] == ','))
+			printf("%s%.*s", item == value ? "" : ", ", (int)strcspn(item, ","), item);
+		putchar(']');
+	}
+}
+
+static void print_key(const struct envfile *ef, const char *key, enum value_kind kind)
 {
 	char value[ENVFILE_MAX];
 
 	if (envfile_get(ef, key, value, sizeof value) >= 0)
-		print_assignment(key, strlen(key), value);
+		print_value(key, value, kind);
 }
 
-/* EPR_PORT, EPR_PORT_<S>..., EPR_PORTS, EPR_PID, EPR_SUPERVISOR_PID, EPR_ENV_FILE, EPR_LOG,
- * EPR_TMPDIR. */
+/* EPR_PORT, EPR_PORT_<S>..., EPR_PORT_LIST, EPR_PID, EPR_SUPERVISOR_PID, EPR_FILE, EPR_LOG,
+ * EPR_TMPDIR: as shell lines, or with --json as one object of the same keys. */
 static void print_server(const struct envfile *ef)
 {
 	const size_t prefix = strlen(EPR_KEY_PORT_PREFIX);
 	const char *line;
 
-	print_key(ef, EPR_KEY_PORT);
+	print_key(ef, EPR_KEY_PORT, AS_NUMBER);
 	for (line = ef->text; line < ef->text + ef->len; line = strchr(line, '\n') + 1) {
 		size_t keylen = strcspn(line, "=\n");
 		char key[32];
@@ -358,14 +387,16 @@ static void print_server(const struct envfile *ef)
 			continue;
 		memcpy(key, line, keylen);
 		key[keylen] = '\0';
-		print_key(ef, key);
+		print_key(ef, key, AS_NUMBER);
 	}
-	print_key(ef, EPR_KEY_PORT_LIST);
-	print_key(ef, EPR_KEY_PID);
-	print_key(ef, EPR_KEY_SUPERVISOR_PID);
-	print_assignment(EPR_KEY_FILE, strlen(EPR_KEY_FILE), options.env_file);
-	print_key(ef, EPR_KEY_LOG);
-	print_key(ef, EPR_KEY_TMPDIR);
+	print_key(ef, EPR_KEY_PORT_LIST, AS_NUMBERS);
+	print_key(ef, EPR_KEY_PID, AS_NUMBER);
+	print_key(ef, EPR_KEY_SUPERVISOR_PID, AS_NUMBER);
+	print_value(EPR_KEY_FILE, options.env_file, AS_STRING);
+	print_key(ef, EPR_KEY_LOG, AS_STRING);
+	print_key(ef, EPR_KEY_TMPDIR, AS_STRING);
+	if (json)
+		fputs("}\n", stdout);
 }
 
 int cmd_start(int argc, char *argv[])

@@ -21,7 +21,7 @@
 #include "launch.h"
 
 #define RETRY_FIRST 0.02
-#define RETRY_MAX 0.25
+#define RETRY_MAX 0.1 
 #define LOG_RESCAN 0.1      /* without inotify, the log is read again this often */
 #define HTTP_ATTEMPT 2.0    /* one GET that gets no answer in this long has failed */
 #define LOG_CHUNKS 256      /* 4 KiB reads per wake-up; more is read on the next */

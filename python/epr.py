@@ -7,10 +7,13 @@
         redis.ports[6379]       # the port that sentinel 6379 was given
         redis.log_text()        # what it has written to stdout and stderr
 
-Server(command, ports=(), timeout=30, ...).start() runs `epr start -t TIMEOUT -p S... --
-COMMAND`: the server runs in the background with libepr.so preloaded, and start() returns
-once every sentinel has its port and accepts connections (or raises EprError with epr's
-message and the end of the server's log). stop() runs `epr stop ENVFILE`: the server's
+Server(command, ports=(), timeout=30, ...).start() runs `epr start --json -t TIMEOUT
+--owner PID -p S... -- COMMAND`: the server runs in the background with libepr.so
+preloaded, and start() returns once every sentinel has its port and listens, and every
+wait given holds (wait_log=REGEX, wait_cmd=SHELL_COMMAND, wait_http=PATH: epr start's
+--wait-* options), or raises EprError with epr's message and the end of the server's log.
+The server is owned by this Python process (owner=os.getpid(), the default; owner=None
+for none): when it exits, however it exits, epr stops the server within a second. stop() runs `epr stop ENVFILE`: the server's
 whole process group is stopped and its private directory removed; the log's last 64 KiB
 stay in .final_log. For pytest, see epr_pytest.
 
@@ -18,6 +21,7 @@ epr is $EPR_BIN if set, else the epr installed beside this module (../../../bin/
 it: PREFIX/bin/epr), else build/epr of the source tree this file is in, else epr on PATH.
 """
 
+import json
 import os
 import shlex
 import shutil
@@ -74,7 +78,7 @@ class Server:
     """A server started with `epr start`; stop() (or leaving the `with`) stops it."""
 
     def __init__(self, command, ports=(), timeout=30, env=None, cwd=None, options=(),
-                 name=None):
+                 name=None, wait_log=None, wait_cmd=None, wait_http=None, owner="self"):
         self.command = [str(word) for word in command]
         self.sentinels = [int(port) for port in ports]
         self.timeout = timeout
@@ -82,14 +86,23 @@ class Server:
         self.cwd = cwd
         self.options = list(options)  # more epr start options: "--no-zero", "-v", "-l", FILE
         self.name = name or os.path.basename(self.command[0])
+        self.waits = [("--wait-log", wait_log), ("--wait-cmd", wait_cmd),
+                      ("--wait-http", wait_http)]
+        self.owner = owner
         self.values = {}
         self.final_log = None
 
     def start(self):
         """Starts the server and returns self once it accepts connections."""
-        args = [epr_command(), "start", "-t", str(self.timeout)] + self.options
+        args = [epr_command(), "start", "--json", "-t", str(self.timeout)] + self.options
         for sentinel in self.sentinels:
             args += ["-p", str(sentinel)]
+        for option, value in self.waits:
+            if value is not None:
+                args += [option, str(value)]
+        if self.owner is not None:
+            owner = os.getpid() if self.owner == "self" else int(self.owner)
+            args += ["--owner", str(owner)]
         env = dict(os.environ, **self.env) if self.env else None
         try:
             done = subprocess.run(args + ["--"] + self.command, stdin=subprocess.DEVNULL,
@@ -101,7 +114,11 @@ class Server:
         if done.returncode != 0:
             raise EprError("epr start %s failed (exit %d):\n%s" % (shlex.join(self.command),
                            done.returncode, done.stderr.rstrip()), done.returncode, done.stderr)
-        self.values = parse_start_output(done.stdout)
+        try:
+            self.values = json.loads(done.stdout)
+        except ValueError:
+            raise EprError("epr start %s printed no JSON object:\n%s" % (
+                shlex.join(self.command), done.stdout.rstrip())) from None
         self.final_log = None
         return self
 
@@ -142,7 +159,10 @@ class Server:
     @property
     def port_list(self):
         """Every port it listens on, in listen order."""
-        return [int(p) for p in _first(self.values, PORT_LIST_KEYS).split(",") if p]
+        ports = _first(self.values, PORT_LIST_KEYS)
+        if isinstance(ports, list):
+            return [int(p) for p in ports]
+        return [int(p) for p in str(ports).split(",") if p]
 
     @property
     def pid(self):

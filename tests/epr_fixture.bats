@@ -264,3 +264,45 @@ SH
 	run ! pgrep -f "$SLOW"
 	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ] && [ -z "$(ls -A "$TMPDIR")" ]
 }
+
+@test "--json prints exactly the keys and values of the shell output, ports as numbers" {
+	in_ns <<'SH'
+set -e
+two='python3 "$0" 8000 0 & exec python3 "$0" 8001 0'
+"$EPR_BIN" start -p 8000 -p 8001 -- sh -c "$two" "$SLOW" >"$D/shell.out"
+"$EPR_BIN" start --json -p 8000 -p 8001 -- sh -c "$two" "$SLOW" >"$D/json.out"
+python3 - "$D/shell.out" "$D/json.out" <<'PY'
+import json, shlex, sys
+shell = dict(line.split("=", 1) for line in open(sys.argv[1]).read().splitlines())
+shell = {k: shlex.split(v)[0] for k, v in shell.items()}
+text = open(sys.argv[2]).read()
+assert text.count("\n") == 1, text          # one object, one line
+launch = json.loads(text)
+assert list(launch) == list(shell), (list(launch), list(shell))  # the same keys, in order
+env = dict(line.split("=", 1) for line in open(launch["EPR_FILE"]).read().splitlines())
+for key, value in launch.items():
+    if key == "EPR_PORT_LIST":
+        assert isinstance(value, list) and all(isinstance(p, int) for p in value), value
+        assert ",".join(map(str, value)) == env[key]
+        assert len(value) == 2
+    elif key.startswith("EPR_PORT") or key.endswith("_PID"):
+        assert isinstance(value, int) and not isinstance(value, bool), (key, value)
+        assert str(value) == env[key], (key, value, env[key])
+    elif key == "EPR_FILE":
+        assert isinstance(value, str) and value.endswith("/env"), value
+    else:
+        assert isinstance(value, str) and value == env[key], (key, value)
+for key in ("EPR_PORT", "EPR_PORT_8000", "EPR_PORT_8001", "EPR_PORT_LIST", "EPR_PID",
+            "EPR_SUPERVISOR_PID", "EPR_FILE", "EPR_LOG", "EPR_TMPDIR"):
+    assert key in launch, key
+PY
+for out in shell json; do
+	file=$(python3 -c 'import json, shlex, sys
+t = open(sys.argv[1]).read()
+print(json.loads(t)["EPR_FILE"] if t.startswith("{") else
+      dict(l.split("=", 1) for l in t.splitlines())["EPR_FILE"])' "$D/$out.out")
+	"$EPR_BIN" stop "$file"
+done
+SH
+	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ]
+}

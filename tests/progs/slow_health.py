@@ -1,8 +1,11 @@
 """A server that listens at once but is not ready at once, like postgres or a search engine:
 GET /health answers 503 until DELAY seconds (argv[2], default 1) after it listens, then
 200. Every other path is 404. It prints "listening" when it listens and "ready" when
-/health turns 200, for the log. Usage: slow_health.py PORT [DELAY]."""
+/health turns 200, for the log; with $SLOW_HEALTH_STAMP set, it also writes the
+CLOCK_MONOTONIC time of that moment into that file, for bench/waits.py.
+Usage: slow_health.py PORT [DELAY]."""
 import http.server
+import os
 import sys
 import threading
 import time
@@ -33,6 +36,10 @@ print("listening on port %d" % server.server_address[1], flush=True)
 def become_ready():
     time.sleep(delay)
     ready.set()
+    stamp = os.environ.get("SLOW_HEALTH_STAMP")
+    if stamp:
+        with open(stamp, "w") as out:
+            out.write("%.6f\n" % time.clock_gettime(time.CLOCK_MONOTONIC))
     print("ready to serve", flush=True)
 
 

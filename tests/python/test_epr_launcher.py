@@ -54,3 +54,50 @@ def test_both_spellings_of_epr_start_output_are_read():
     both = epr.Server(["true"])
     both.values = dict(old, EPR_FILE="/new/env", EPR_PORT_LIST="5000")
     assert both.env_file == "/new/env" and both.port_list == [5000]
+
+
+SLOW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "progs", "slow_health.py")
+
+
+def http_status(port, path):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_wait_http_returns_once_the_server_serves():
+    with epr.Server([sys.executable, SLOW, "0", "0.5"], wait_http="/health") as server:
+        assert http_status(server.port, "/health") == 200
+    with pytest.raises(epr.EprError) as raised:
+        epr.Server([sys.executable, SLOW, "0", "0"], wait_http="/missing", timeout=1).start()
+    assert "status 404" in str(raised.value)
+
+
+def test_a_killed_python_process_takes_its_servers_with_it():
+    import json
+    import signal
+    import subprocess
+    import time
+    # a stand-in for a pytest session: it starts a server, reports it, and is SIGKILLed
+    script = ("import epr, json, sys, time\n"
+              "s = epr.Server([sys.executable, %r, '127.0.0.1', '0', '600']).start()\n"
+              "print(json.dumps(s.values), flush=True)\n"
+              "time.sleep(600)\n" % LISTEN)
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                             env=dict(os.environ, PYTHONPATH=os.path.dirname(epr.__file__)))
+    try:
+        values = json.loads(child.stdout.readline())
+        assert isinstance(values["EPR_PORT"], int) and answers(values["EPR_PORT"])
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and (answers(values["EPR_PORT"]) or
+                                           os.path.exists("/proc/%d" % values["EPR_PID"])):
+        time.sleep(0.05)
+    assert not answers(values["EPR_PORT"])
+    assert not os.path.exists(values["EPR_FILE"])
