@@ -232,7 +232,9 @@ static void cmd_read(struct launch_wait *w)
 	char buf[1024];
 	ssize_t n;
 
-	while (w->cmd_out >= 0 && (n = read(w->cmd_out, buf, sizeof buf)) != 0) {
+	if (w->cmd_out < 0)
+		return;
+	while ((n = read(w->cmd_out, buf, sizeof buf)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -380,7 +382,7 @@ static void http_send(struct launch_state *l)
 	n = snprintf(request, sizeof request,
 		     "GET %s HTTP/1.1\r\nHost: localhost:%u\r\nUser-Agent: epr/" EPR_VERSION
 		     "\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-		     w->http_path, e ? e->port : 0);
+		     w->http_path, e ? (unsigned)e->port : 0u);
 	/* A request this small goes out whole into an empty socket buffer. */
 	if (send(w->http_fd, request, (size_t)n, MSG_NOSIGNAL) != n) {
 		http_fail(w, "sending the request: %s", strerror(errno));

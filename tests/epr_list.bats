@@ -290,18 +290,23 @@ assert launch["ports"] == [int(sys.argv[2])], launch' "$EPR_PID" "$EPR_PORT" <<<
 owners = [launch["owner"] for launch in json.load(sys.stdin)]
 assert owners == [int(sys.argv[1]), int(sys.argv[2]), None], owners' "$owner_a" "$owner_b" <<<"$output"
 	mapfile -t pids_a < <(launch_pids "$file_a")
+	# read before the stops, which remove the env files
+	sup_a=$(env_value "$file_a" EPR_SUPERVISOR_PID) pid_a=$(env_value "$file_a" EPR_PID)
+	pid_b=$(env_value "$file_b" EPR_PID) pid_c=$(env_value "$file_c" EPR_PID)
+	[ -n "$sup_a" ] && [ -n "$pid_a" ] && [ -n "$pid_b" ] && [ -n "$pid_c" ]
 	run "$EPR_BIN" stop --all --owner "$owner_a"
 	[ "$status" -eq 0 ]
-	for pid in $(env_value "$file_a" EPR_SUPERVISOR_PID) $(env_value "$file_a" EPR_PID); do run ! alive "$pid"; done
+	run ! alive "$sup_a"
+	run ! alive "$pid_a"
 	for f in "$file_b" "$file_c"; do alive "$(env_value "$f" EPR_SUPERVISOR_PID)"; alive "$(env_value "$f" EPR_PID)"; done
 	# an owner with no launch stops nothing
 	run "$EPR_BIN" stop --all --owner "$$"
 	[ "$status" -eq 0 ]
-	alive "$(env_value "$file_b" EPR_PID)"
+	alive "$pid_b"
 	run "$EPR_BIN" stop --all --owner "$owner_b"
 	[ "$status" -eq 0 ]
-	run ! alive "$(env_value "$file_b" EPR_PID)"
-	alive "$(env_value "$file_c" EPR_PID)"
+	run ! alive "$pid_b"
+	alive "$pid_c"
 	mapfile -t pids < <(launch_pids "$file_c")
 	run "$EPR_BIN" stop --all
 	[ "$status" -eq 0 ]
