@@ -15,16 +15,16 @@ setup() {
 
 teardown() {
 	launch_teardown
-}
-
-netns() {
-	unshare -n bash -c 'ip link set lo up && exec "$@"' netns "$@"
+	# postgres' data directory, outside bats' own
+	if [ -f "$BATS_TEST_TMPDIR/pg.dir" ]; then
+		rm -rf "$(cat "$BATS_TEST_TMPDIR/pg.dir")"
+	fi
 }
 
 # Runs the script on stdin in a fresh network namespace, with D the test's directory.
 in_ns() {
 	cat >"$BATS_TEST_TMPDIR/t.sh"
-	D=$BATS_TEST_TMPDIR SLOW=$SLOW netns bash "$BATS_TEST_TMPDIR/t.sh"
+	D=$BATS_TEST_TMPDIR SLOW=$SLOW in_netns bash "$BATS_TEST_TMPDIR/t.sh"
 }
 
 @test "--wait-http: epr start returns once /health answers 200, not when the port listens" {
@@ -132,52 +132,45 @@ pg_prepare() {
 		[ -z "${CI:-}" ] || { echo "postgres is not installed, and CI must run it" >&2; return 1; }
 		skip "postgres is not installed (Debian package postgresql)"
 	fi
-	AS_PG=()
+	# as root, postgres runs as its own user (a string: the scripts split it on purpose)
+	AS_PG=
 	PG_DIR=$(mktemp -d /tmp/epr-fixture-pg.XXXXXX)
+	echo "$PG_DIR" >"$BATS_TEST_TMPDIR/pg.dir"
 	chmod 755 "$PG_DIR"
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres: "$PG_DIR"
-		AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+		AS_PG="setpriv --reuid=postgres --regid=postgres --init-groups --"
 	fi
-	"${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust --no-sync \
+	# shellcheck disable=SC2086
+	$AS_PG "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust --no-sync \
 		--no-instructions >/dev/null
-	export PG_BIN PG_DIR
-}
-
-pg_cleanup() {
-	rm -rf "$PG_DIR"
+	export PG_BIN PG_DIR AS_PG
 }
 
 @test "postgres: --wait-cmd pg_isready, then select 1 answers at once; stop leaves nothing" {
 	pg_prepare
 	in_ns <<'SH'
 set -e
-AS_PG=()
-[ "$(id -u)" -ne 0 ] || AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups --)
 eval "$("$EPR_BIN" start -t 60 -p 5432 --wait-cmd 'pg_isready -q -h 127.0.0.1 -p "$EPR_PORT"' \
-	-- "${AS_PG[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p 5432 -h 127.0.0.1 -k "$PG_DIR")"
+	-- $AS_PG "$PG_BIN/postgres" -D "$PG_DIR/data" -p 5432 -h 127.0.0.1 -k "$PG_DIR")"
 [ "$(psql -X -U postgres -h 127.0.0.1 -p "$EPR_PORT" -Atc 'select 1')" = 1 ]
 "$EPR_BIN" stop "$EPR_FILE"
 if ss -Hltn | grep -q ":$EPR_PORT "; then exit 1; fi
 if pgrep -f "$PG_DIR/data" >/dev/null; then exit 1; fi
 SH
-	pg_cleanup
 }
 
 @test "postgres: --wait-log 'ready to accept connections', then select 1 answers at once" {
 	pg_prepare
 	in_ns <<'SH'
 set -e
-AS_PG=()
-[ "$(id -u)" -ne 0 ] || AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups --)
 eval "$("$EPR_BIN" start -t 60 -p 5432 --wait-log 'ready to accept connections' \
-	-- "${AS_PG[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p 5432 -h 127.0.0.1 -k "$PG_DIR")"
+	-- $AS_PG "$PG_BIN/postgres" -D "$PG_DIR/data" -p 5432 -h 127.0.0.1 -k "$PG_DIR")"
 grep -q 'ready to accept connections' "$EPR_LOG"
 [ "$(psql -X -U postgres -h 127.0.0.1 -p "$EPR_PORT" -Atc 'select 1')" = 1 ]
 "$EPR_BIN" stop "$EPR_FILE"
 if pgrep -f "$PG_DIR/data" >/dev/null; then exit 1; fi
 SH
-	pg_cleanup
 }
 
 # True when, within ~2 s, process $1 is gone and nothing listens on port $2.
