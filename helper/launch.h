@@ -117,7 +117,8 @@ struct launch_entry {
 /* The registry directory, created 0700 if missing; exits 1 if it is not the caller's. */
 const char *registry_dir(void);
 int registry_write(const struct launch_entry *e);
-/* Joins argv into out, one space between arguments, cut short to fit, for e.command. */
+/* Joins argv into out as sh would need it typed (an argument that needs it in single
+ * quotes), one space between, cut short with "..." to fit, for e.command. */
 void registry_command(char *const argv[], char *out, size_t cap);
 void registry_remove(pid_t supervisor);
 /* Reads the entry of supervisor; 0, or -1 (errno ENOENT) if none. */

@@ -66,7 +66,21 @@ start_three() {
 	FILES+=("$EPR_FILE")
 	eval "$(ns "$EPR_BIN" start -- "${cmd_c[@]}")"
 	FILES+=("$EPR_FILE")
-	COMMANDS=("${cmd_a[*]}" "${cmd_b[*]}" "${cmd_c[*]}")
+	COMMANDS=("$(sh_words "${cmd_a[@]}")" "$(sh_words "${cmd_b[@]}")" "$(sh_words "${cmd_c[@]}")")
+}
+
+# The words $@ as epr list shows a command: as sh would need them typed, plain words as they
+# are, any other in single quotes.
+sh_words() {
+	local word out=() q="'"
+	for word in "$@"; do
+		if [[ -n $word && $word =~ ^[A-Za-z0-9_+=.,:/@-]+$ ]]; then
+			out+=("$word")
+		else
+			out+=("$q${word//$q/$q\\$q$q}$q")
+		fi
+	done
+	echo "${out[*]}"
 }
 
 # The processes of env files $@: supervisors, CMDs and whatever listens in the namespace.
@@ -168,7 +182,8 @@ for got, path, command in zip(launches, files, commands):  # oldest first
 	[ "$status" -eq 0 ]
 	python3 -c 'import json, sys
 launches = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-want = "python3 %s 127.0.0.1 0 300 say \"hi\" back\\slash tab?here caf\u00e9 \ufffd" % sys.argv[1]
+# as sh would need it typed: quoted where needed; a control character shows as "?"
+want = "python3 %s 127.0.0.1 0 300 \x27say \"hi\"\x27 \x27back\\slash\x27 \x27tab?here\x27 caf\u00e9 \ufffd" % sys.argv[1]
 assert len(launches) == 1 and launches[0]["command"] == want, (launches, want)' "$LISTEN" <<<"$output"
 }
 
