@@ -49,6 +49,19 @@ if ! "$epr" stop "$work/http.env" >"$work/out" 2>&1; then
 	sed 's/^/   /' "$work/out"
 fi
 expect 1 stop "$work/http.env" # gone: the env file went with the launch
+# The readiness waits and --json, each path once: met, timed out, refused.
+expect 0 start -t 30 --json -e "$work/waits.env" --wait-log 'Serving HTTP' --wait-http / \
+	--wait-cmd 'test -n "$EPR_PORT"' -- python3 -u -m http.server 0 --bind 127.0.0.1
+runs=$((runs + 1))
+if ! "$epr" stop "$work/waits.env" >"$work/out" 2>&1; then
+	failures=$((failures + 1))
+	echo "FAILED: epr stop of the launch with waits:"
+	sed 's/^/   /' "$work/out"
+fi
+expect 1 start -t 3 --wait-cmd 'echo no; exit 3' --wait-http /missing --wait-log never \
+	-- python3 -m http.server 0 --bind 127.0.0.1
+expect 2 start --wait-log '(' -- true
+expect 2 start --owner nobody -- true
 expect 1 start -t 1 -- sleep 5
 expect 1 start -t 5 -- sh -c 'echo dying; exit 3'
 expect 127 start -- no-such-command-epr
