@@ -5,6 +5,10 @@
 # brings up a mariadbd told --port=3306 through epr (on a free port, whatever holds 3306),
 # runs TEST with the port in $EPR_PORT, and brings the database down afterwards whether
 # TEST passed or not. db-up and db-down also work alone. DB_DIR holds its files.
+#
+# integration-test ties the database to the make that runs it (epr start --owner): should
+# that make be killed, as a cancelled CI job kills it, the database goes within a second
+# instead of running on. db-up alone leaves it running until db-down (or EPR_OWNER=PID).
 
 THIS    := $(lastword $(MAKEFILE_LIST))
 EPR     ?= $(abspath $(dir $(THIS))../build/epr)
@@ -18,7 +22,7 @@ TEST    ?= $(MYSQL) -e 'create database app; create table app.t (v int); \
 .PHONY: integration-test db-up db-down
 
 integration-test:
-	@$(MAKE) --no-print-directory -f $(THIS) db-up
+	@$(MAKE) --no-print-directory -f $(THIS) db-up EPR_OWNER=$$PPID
 	@. $(DB_ENV) && $(TEST); status=$$?; \
 	$(MAKE) --no-print-directory -f $(THIS) db-down; exit $$status
 
@@ -27,7 +31,7 @@ db-up:
 	mariadb-install-db --no-defaults --datadir=$(DB_DIR)/data --tmpdir=$(DB_DIR)/tmp \
 		--user=$$(id -un) --auth-root-authentication-method=normal --skip-test-db \
 		>$(DB_DIR)/install.log
-	$(EPR) start -p 3306 -e $(DB_ENV) -t 60 -- mariadbd --no-defaults \
+	$(EPR) start -p 3306 -e $(DB_ENV) -t 60 $(if $(EPR_OWNER),--owner $(EPR_OWNER)) -- mariadbd --no-defaults \
 		--datadir=$(DB_DIR)/data --tmpdir=$(DB_DIR)/tmp --socket=$(DB_DIR)/mysqld.sock \
 		--pid-file=$(DB_DIR)/mysqld.pid --user=$$(id -un) --port=3306 \
 		--bind-address=127.0.0.1,::1 --skip-log-bin

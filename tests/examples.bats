@@ -130,6 +130,30 @@ except RuntimeError as e:
 	[ ! -e "$BATS_TEST_TMPDIR/db" ]
 }
 
+@test "a SIGKILLed make integration-test leaves no MariaDB behind: the database is make's (--owner)" {
+	command -v mariadbd >/dev/null || skip "mariadbd is not installed (Debian package mariadb-server)"
+	# the test stand-in records the server and itself, then waits to be killed
+	background unshare -n sh -c 'ip link set lo up && exec "$@"' sh \
+		make -f "$EXAMPLES/integration.mk" integration-test DB_DIR="$BATS_TEST_TMPDIR/db" \
+		TEST='echo "$$EPR_PID $$EPR_SUPERVISOR_PID $$$$" >$(DB_DIR)/../db.pids; exec sleep 293'
+	make_pid=$BG_PID
+	wait_for_file_content db.pids
+	read -r server supervisor stand_in <db.pids
+	echo "$server $supervisor $stand_in" | tr ' ' '\n' >server.pids # for teardown, should this fail
+	alive "$server"
+	kill -KILL "$make_pid"
+	for ((i = 0; i < 20; i++)); do
+		if gone "$server" && gone "$supervisor"; then
+			break
+		fi
+		sleep 0.1
+	done
+	kill -KILL "$stand_in" 2>/dev/null || true
+	rm -rf "$BATS_TEST_TMPDIR/db"
+	gone "$server"
+	gone "$supervisor"
+}
+
 @test "the demo: two redis-servers told --port 6379 both answer, then stop" {
 	command -v redis-server >/dev/null || skip "redis-server is not installed"
 	run "$EXAMPLES/demo.sh"
