@@ -59,7 +59,10 @@ class EprServer:
         if self.env_file is None:
             self._tmpdir = tempfile.mkdtemp(prefix="epr-fixture.")
             self.env_file = os.path.join(self._tmpdir, "env")
-        args = [epr_command(), "start", "-t", str(self.timeout), "-e", self.env_file]
+        # owned by this process: should it die without stop(), SIGKILL included, the
+        # server goes with it
+        args = [epr_command(), "start", "-t", str(self.timeout), "-e", self.env_file,
+                "--owner", str(os.getpid())]
         for sentinel in self.sentinels:
             args += ["-p", str(sentinel)]
         done = subprocess.run(args + ["--"] + self.command, stdout=subprocess.PIPE,

@@ -24,8 +24,9 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# epr start prints EPR_PORT=..., EPR_PID=... lines: eval them.
-eval "$("$epr" start -p 6379 -e "$dir/redis.env" -t 30 -- redis-server --port 6379 \
+# epr start prints EPR_PORT=..., EPR_PID=... lines: eval them. --owner $$: should this
+# script be SIGKILLed, when no trap runs, the server goes with it all the same.
+eval "$("$epr" start -p 6379 -e "$dir/redis.env" -t 30 --owner $$ -- redis-server --port 6379 \
 	--bind 127.0.0.1 ::1 --dir "$dir" --save '' --appendonly no)"
 
 export REDIS_PORT=$EPR_PORT REDIS_URL=redis://127.0.0.1:$EPR_PORT/0

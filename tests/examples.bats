@@ -77,6 +77,22 @@ note_and_ping='echo "$REDIS_PORT" >port
 	not_listening "$(cat port)"
 }
 
+@test "with-redis.sh SIGKILLed, when no trap can run: the server goes with it (--owner)" {
+	command -v redis-server >/dev/null || skip "redis-server is not installed"
+	background "$EXAMPLES/with-redis.sh" sh -c "$note_and_ping"'; echo $$ >cmd.pid; exec sleep 300'
+	wait_for_file_content cmd.pid
+	kill -KILL "$BG_PID"
+	for ((i = 0; i < 20; i++)); do
+		if not_listening "$(cat port)" && all_gone server.pids; then
+			break
+		fi
+		sleep 0.1
+	done
+	kill -KILL "$(cat cmd.pid)" 2>/dev/null || true
+	all_gone server.pids
+	not_listening "$(cat port)"
+}
+
 @test "the unittest fixture (epr_fixture.py) starts, uses and stops its servers" {
 	command -v redis-server >/dev/null || skip "redis-server is not installed"
 	run python3 -m unittest discover -s "$EXAMPLES" -p test_epr_fixture.py -v
