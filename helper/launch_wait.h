@@ -13,6 +13,8 @@
 
 #define WAIT_POLLFDS 4 /* the log's inotify, the command's output, the HTTP socket, a timer */
 #define WAIT_LAST 200  /* bytes kept of a last failure */
+#define WAIT_RETRY_MAX 0.1 /* s: the longest delay between two attempts */
+#define HTTP_ATTEMPT 2.0 /* one GET that gets no answer in this long has failed */
 
 struct launch_wait {
 	/* set by epr start */
@@ -31,7 +33,6 @@ struct launch_wait {
 	off_t log_offset;
 	char line[1024];          /* the line being read; a longer one is matched on its start */
 	size_t line_len;
-	bool line_cut;
 	char log_last[WAIT_LAST];
 
 	pid_t cmd_pid;            /* the attempt running, 0: none */
@@ -72,5 +73,24 @@ bool wait_reaped(struct launch_state *l, pid_t pid, int status);
 void wait_describe(const struct launch_state *l, char *out, size_t cap);
 /* Ends every attempt (the command killed and reaped) and closes what the waits hold. */
 void wait_cancel(struct launch_state *l);
+
+/* Between the parts: launch_wait.c drives, wait_log.c, wait_cmd.c and wait_http.c wait. */
+/* The delay before attempt tries + 1, after tries that failed. */
+double wait_retry_delay(unsigned tries);
+/* text as one printable line into out: control characters as spaces, no trailing blanks. */
+void wait_printable(char *out, size_t cap, const char *text, size_t len);
+/* The last line of text, printable, into out. */
+void wait_last_line(const char *text, size_t len, char *out, size_t cap);
+/* wait_log.c: opens the log and its inotify watch (-1 with errno), and reads what is new. */
+int wait_log_open(struct launch_wait *w, const char *log);
+void wait_log_scan(struct launch_wait *w);
+/* wait_cmd.c: starts an attempt; keeps what it prints; judges it once reaped. */
+void wait_cmd_begin(struct launch_state *l);
+void wait_cmd_read(struct launch_wait *w);
+void wait_cmd_finish(struct launch_wait *w);
+/* wait_http.c: starts a GET; ends one with its failure; moves one on when its socket is ready. */
+void wait_http_begin(struct launch_state *l);
+void wait_http_fail(struct launch_wait *w, const char *fmt, const char *detail);
+void wait_http_event(struct launch_state *l, short revents);
 
 #endif
