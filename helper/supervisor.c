@@ -254,6 +254,14 @@ static void remove_files(const struct launch_state *l, bool keep_log)
 		unlink(l->log);
 }
 
+/* A start given up on: the tree stopped, what start made removed, the launch unlisted. */
+static void abandon(struct launch_state *l, double grace, bool keep_log)
+{
+	stop_tree(l, grace);
+	remove_files(l, keep_log);
+	registry_remove(getpid());
+}
+
 /* A start that failed: say why, stop what runs, show the log, remove what start made. */
 static int fail_start(struct launch_state *l, const char *fmt, const char *detail)
 {
@@ -295,9 +303,7 @@ static int become_ready(struct launch_state *l)
 		close(log_fd);
 	if (write(l->ready_fd, "R", 1) != 1) {
 		/* epr start is gone: nobody will learn of this launch */
-		stop_tree(l, FAIL_GRACE);
-		remove_files(l, false);
-		registry_remove(getpid());
+		abandon(l, FAIL_GRACE, false);
 		return EXIT_FAILURE;
 	}
 	close(l->ready_fd);
@@ -392,9 +398,7 @@ static int on_signal(struct launch_state *l, const struct signalfd_siginfo *si)
 		if (l->phase == LAUNCH_STARTING && !(sig == SIGTERM && si->ssi_code == SI_QUEUE)) {
 			cli_warn("interrupted by SIG%s while waiting for %s; stopping it",
 				 sigabbrev_np(sig), l->name);
-			stop_tree(l, FAIL_GRACE);
-			remove_files(l, true);
-			registry_remove(getpid());
+			abandon(l, FAIL_GRACE, true);
 			return 128 + sig;
 		}
 		return stop_launch(l, si->ssi_code == SI_QUEUE && si->ssi_int > 0 ? si->ssi_int / 1000.0
@@ -427,9 +431,7 @@ static int owner_exited(struct launch_state *l)
 	l->owner_fd = -1;
 	cli_warn("the owner of this launch (pid %d) exited; stopping %s", (int)l->owner, l->name);
 	if (l->phase == LAUNCH_STARTING) {
-		stop_tree(l, OWNER_GRACE);
-		remove_files(l, true);
-		registry_remove(getpid());
+		abandon(l, OWNER_GRACE, true);
 		return EXIT_FAILURE;
 	}
 	return stop_launch(l, OWNER_GRACE);
