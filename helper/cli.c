@@ -72,6 +72,16 @@ double cli_seconds(const char *option, const char *text)
 	return s;
 }
 
+pid_t cli_pid(const char *text)
+{
+	long value;
+
+	if (!*text || strspn(text, "0123456789") != strlen(text) || strlen(text) > 10)
+		return 0;
+	value = strtol(text, NULL, 10);
+	return value >= 1 && value <= 0x3fffffff ? (pid_t)value : 0;
+}
+
 void cli_flush_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout))

@@ -26,6 +26,9 @@ _Noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(print
 _Noreturn void cli_bad_option(char *const argv[], int opt);
 /* Parses a number of seconds (e.g. "2", "0.5") for option, or exits 2. */
 double cli_seconds(const char *option, const char *text);
+/* text as a process id: digits only, 1 to 0x3fffffff (the kernel's PID_MAX_LIMIT); 0 if it
+ * is not one. */
+pid_t cli_pid(const char *text);
 /* Flushes stdout; a failed write there (a closed pipe, a full disk) is a failure. */
 void cli_flush_stdout(void);
 
@@ -114,9 +117,16 @@ int private_dir_remove(const char *dir);
  * heading "the end of LABEL:"; an empty or unreadable file shows nothing. */
 void log_tail(const char *path, const char *label, int lines);
 
+/* sh_quote.c: word as sh would need it typed (plain, or in single quotes with each ' as
+ * '\''; an empty word as ''), NUL-terminated in out; its length, or cap if it does not fit. */
+size_t sh_quote(const char *word, char *out, size_t cap);
+
 /* json_out.c: s as a JSON string, quoted and escaped ('"', '\\', control characters as
  * \u00XX, a byte that is not UTF-8 as U+FFFD), or null for NULL. */
 void json_string(FILE *out, const char *s);
+/* A comma-separated list of ports, as EPR_PORT_LIST holds it, as a JSON array of numbers;
+ * an empty item or one that is no port is left out. */
+void json_port_list(FILE *out, const char *list);
 
 /* clock.c: monotonic time, for bounded waits. */
 double now_seconds(void);

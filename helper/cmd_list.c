@@ -164,29 +164,6 @@ static void print_text(const struct row *rows, size_t n)
 	free(cells);
 }
 
-/* EPR_PORT_LIST as a JSON array of numbers. */
-static void print_ports(const char *list)
-{
-	const char *sep = "";
-
-	putchar('[');
-	while (*list) {
-		char *end;
-		unsigned long port = strtoul(list, &end, 10);
-
-		if (end == list) { /* an empty item */
-			list++;
-			continue;
-		}
-		if (port >= 1 && port <= 65535) {
-			printf("%s%lu", sep, port);
-			sep = ", ";
-		}
-		list = end + (*end == ',');
-	}
-	putchar(']');
-}
-
 static void print_json(const struct row *rows, size_t n)
 {
 	fputs(n ? "[\n" : "[]\n", stdout);
@@ -199,7 +176,7 @@ static void print_json(const struct row *rows, size_t n)
 		else
 			printf("%d", (int)e->supervisor);
 		fputs(", \"ports\": ", stdout);
-		print_ports(rows[i].ports);
+		json_port_list(stdout, rows[i].ports);
 		printf(", \"age\": %lld, \"command\": ", rows[i].age);
 		json_string(stdout, e->command);
 		fputs(", \"env_file\": ", stdout);

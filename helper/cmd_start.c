@@ -159,19 +159,13 @@ static void parse_options(int argc, char *argv[])
  * supervisor forks, so that it names the very process meant. */
 static void open_owner(void)
 {
-	char *end;
 	long pid;
 
 	if (!owner_arg)
 		return;
-	if (strcmp(owner_arg, "parent") == 0) {
-		pid = (long)getppid();
-	} else {
-		errno = 0;
-		pid = strtol(owner_arg, &end, 10);
-		if (errno || end == owner_arg || *end || pid < 1 || pid > 0x3fffffff)
-			cli_usage_error("--owner: '%s' is not a process id or 'parent'", owner_arg);
-	}
+	pid = strcmp(owner_arg, "parent") == 0 ? (long)getppid() : (long)cli_pid(owner_arg);
+	if (!pid)
+		cli_usage_error("--owner: '%s' is not a process id or 'parent'", owner_arg);
 	s.owner_fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (s.owner_fd < 0 && errno == ESRCH)
 		cli_fail("--owner: process %ld is not running", pid);
@@ -313,23 +307,12 @@ static int wait_ready(pid_t supervisor, int ready)
 }
 
 /* Prints NAME=VALUE so that sh's eval gives back VALUE exactly. */
-static void print_assignment(const char *name, size_t namelen, const char *value)
+static void print_assignment(const char *name, const char *value)
 {
-	size_t safe = strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				    "0123456789_-+=.,:/@%");
+	static char quoted[4 * ENVFILE_MAX + 3]; /* room for a value of quotes alone */
 
-	printf("%.*s=", (int)namelen, name);
-	if (value[safe] == '\0' && *value) {
-		printf("%s\n", value);
-		return;
-	}
-	putchar('\'');
-	for (; *value; value++)
-		if (*value == '\'')
-			fputs("'\\''", stdout);
-		else
-			putchar(*value);
-	fputs("'\n", stdout);
+	sh_quote(value, quoted, sizeof quoted);
+	printf("%s=%s\n", name, quoted);
 }
 
 /* What a value is, for --json: shell output is text throughout. */
@@ -341,7 +324,7 @@ static void print_value(const char *key, const char *value, enum value_kind kind
 	static bool first = true;
 
 	if (!json) {
-		print_assignment(key, strlen(key), value);
+		print_assignment(key, value);
 		return;
 	}
 	fputs(first ? "{" : ", ", stdout);
@@ -354,10 +337,7 @@ static void print_value(const char *key, const char *value, enum value_kind kind
 	} else if (kind == AS_NUMBER) {
 		fputs(value, stdout);
 	} else {
-		putchar('[');
-		for (const char *item = value; *item; item += strcspn(item, ",") + (item[strcspn(item, ",")] == ','))
-			printf("%s%.*s", item == value ? "" : ", ", (int)strcspn(item, ","), item);
-		putchar(']');
+		json_port_list(stdout, value);
 	}
 }
 

@@ -106,12 +106,10 @@ static int match_pid(const struct launch_entry *e, void *arg)
 /* The launch of pid, its supervisor's or CMD's, among the caller's; exits 1 if none. */
 static void launch_of_pid(const char *text, struct envfile *ef, struct launch_entry *e)
 {
-	long value = strtol(text, NULL, 10);
-	struct find f = { 0, e, false };
+	struct find f = { cli_pid(text), e, false };
 
-	if (value < 2 || value > 0x3fffffff)
+	if (f.pid < 2)
 		cli_usage_error("'%s' is not a process id", text);
-	f.pid = (pid_t)value;
 	registry_each(match_pid, &f);
 	if (!f.found)
 		cli_fail("%s: not a running launch of epr's (no launch of yours has that pid)", text);
@@ -198,11 +196,11 @@ static int stop_all(pid_t owner, double grace)
 /* A pid for --owner, or exits 2. */
 static pid_t owner_pid(const char *text)
 {
-	long value = is_pid(text) ? strtol(text, NULL, 10) : 0;
+	pid_t pid = cli_pid(text);
 
-	if (value < 1 || value > 0x3fffffff)
+	if (!pid)
 		cli_usage_error("--owner: '%s' is not a process id", text);
-	return (pid_t)value;
+	return pid;
 }
 
 int cmd_stop(int argc, char *argv[])

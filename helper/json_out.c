@@ -1,6 +1,7 @@
 /* JSON strings for the commands' --json output: whatever bytes a command line or a path
  * holds, what is printed parses. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 
@@ -53,4 +54,26 @@ void json_string(FILE *out, const char *s)
 		}
 	}
 	fputc('"', out);
+}
+
+void json_port_list(FILE *out, const char *list)
+{
+	const char *sep = "";
+
+	fputc('[', out);
+	while (*list) {
+		char *end;
+		unsigned long port = strtoul(list, &end, 10);
+
+		if (end == list) { /* an empty item */
+			list++;
+			continue;
+		}
+		if (port >= 1 && port <= 65535) {
+			fprintf(out, "%s%lu", sep, port);
+			sep = ", ";
+		}
+		list = end + (*end == ',');
+	}
+	fputc(']', out);
 }

@@ -21,37 +21,6 @@
 
 static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=.,:/@";
 
-/* arg as sh would need it typed: as it is when it is plain, else in single quotes (an empty
- * one too, which would vanish otherwise). Its length, or cap when it does not fit. */
-static size_t quote_word(const char *arg, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	const char *c = arg;
-
-	/* bytes past ASCII (UTF-8) need no quotes in sh */
-	while (*c && (strchr(safe, *c) || (unsigned char)*c >= 0x80))
-		c++;
-	if (*arg && !*c)
-		return (size_t)snprintf(out, cap, "%s", arg) < cap ? strlen(out) : cap;
-	out[n++] = '\'';
-	for (; *arg; arg++) {
-		const char *piece = *arg == '\'' ? "'\\''" : NULL;
-		size_t len = piece ? 4 : 1;
-
-		if (n + len + 2 > cap)
-			return cap;
-		if (piece)
-			memcpy(out + n, piece, len);
-		else
-			out[n] = *arg;
-		n += len;
-	}
-	out[n++] = '\'';
-	out[n] = '\0';
-	return n;
-}
-
 void registry_command(char *const argv[], char *out, size_t cap)
 {
 	size_t used = 0;
@@ -59,7 +28,7 @@ void registry_command(char *const argv[], char *out, size_t cap)
 	out[0] = '\0';
 	for (size_t i = 0; argv[i]; i++) {
 		char word[512];
-		size_t len = quote_word(argv[i], word, sizeof word);
+		size_t len = sh_quote(argv[i], word, sizeof word);
 
 		if (len >= sizeof word || used + (i > 0) + len + 4 > cap) { /* room for " ..." */
 			snprintf(out + used, cap - used, "%s...", i ? " " : "");

@@ -74,7 +74,7 @@ start_three() {
 sh_words() {
 	local word out=() q="'"
 	for word in "$@"; do
-		if [[ -n $word && $word =~ ^[A-Za-z0-9_+=.,:/@-]+$ ]]; then
+		if [[ -n $word && $word =~ ^[A-Za-z0-9_+=.,:/@%-]+$ ]]; then
 			out+=("$word")
 		else
 			out+=("$q${word//$q/$q\\$q$q}$q")

@@ -19,6 +19,19 @@ static const char *json(const char *s)
 	return out;
 }
 
+/* What json_port_list prints for list. */
+static const char *ports(const char *list)
+{
+	static char out[512];
+	FILE *f = fmemopen(out, sizeof out, "w");
+
+	if (!f)
+		tap_bail("fmemopen: out of memory");
+	json_port_list(f, list);
+	fclose(f);
+	return out;
+}
+
 int main(void)
 {
 	is_str(json(NULL), "null", "NULL is null");
@@ -40,5 +53,10 @@ int main(void)
 	is_str(json("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"", "a UTF-16 surrogate");
 	is_str(json("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"", "past U+10FFFF");
 	is_str(json("\xf4\x8f\xbf\xbf"), "\"\xf4\x8f\xbf\xbf\"", "U+10FFFF itself is kept");
+	is_str(ports("41234"), "[41234]", "one port");
+	is_str(ports("41234,1,65535"), "[41234, 1, 65535]", "ports in their order");
+	is_str(ports(""), "[]", "no port: an empty array");
+	is_str(ports(",5,,6,"), "[5, 6]", "empty items are left out");
+	is_str(ports("0,65536,7"), "[7]", "what is no port is left out");
 	return tap_done();
 }

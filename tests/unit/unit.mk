@@ -3,7 +3,7 @@
 #   make B=/tmp/u unit      the same in another build directory
 
 UNIT_NAMES := test_port_spec test_envfile test_address test_reserve test_elf_check test_seccomp_filter \
-	test_json_out
+	test_json_out test_sh_quote
 UNIT_TESTS := $(addprefix $(B)/unit/,$(UNIT_NAMES))
 
 .PHONY: unit unit-build
@@ -26,6 +26,8 @@ $(B)/unit/test_seccomp_filter: UNIT_FLAGS = -Ihelper
 $(B)/unit/test_seccomp_filter: UNIT_LIBS = -lseccomp
 $(B)/unit/test_json_out: helper/json_out.c
 $(B)/unit/test_json_out: UNIT_FLAGS = -Ihelper
+$(B)/unit/test_sh_quote: helper/sh_quote.c
+$(B)/unit/test_sh_quote: UNIT_FLAGS = -Ihelper
 
 $(UNIT_TESTS): $(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(wildcard common/*.h shim/*.h)
 	@mkdir -p $(dir $@)
