@@ -179,40 +179,44 @@ void wait_events(struct launch_state *l, const struct pollfd *p)
 	advance(l);
 }
 
-static size_t append(char *out, size_t cap, size_t used, const char *fmt, const char *a,
-		     const char *b)
+/* Adds one wait's account to out, after "; " if it holds one already. */
+static void add(char *out, size_t cap, const char *account)
 {
-	int n;
+	size_t used = strlen(out);
 
-	if (used >= cap)
-		return used;
-	n = snprintf(out + used, cap - used, fmt, used ? "; " : "", a, b);
-	return n > 0 ? used + (size_t)n : used;
+	snprintf(out + used, cap - used, "%s%s", used ? "; " : "", account);
 }
 
 void wait_describe(const struct launch_state *l, char *out, size_t cap)
 {
 	const struct launch_wait *w = &l->wait;
-	size_t used = 0;
+	char account[4 * WAIT_LAST], said[WAIT_LAST];
 
 	out[0] = '\0';
-	if (w->log_pattern && !w->log_done)
-		used = append(out, cap, used, w->log_last[0] ? "%s--wait-log '%s': no line matched; the last: \"%s\""
-							     : "%s--wait-log '%s': no line matched%s",
-			      w->log_pattern, w->log_last);
-	if (w->cmd && !w->cmd_done) {
-		char running[2 * WAIT_LAST], said[WAIT_LAST];
-
-		wait_last_line(w->cmd_output, w->cmd_output_len, said, sizeof said);
-		snprintf(running, sizeof running, said[0] ? "the last attempt was still running, having printed \"%s\""
-							  : "the last attempt was still running%s", said);
-		used = append(out, cap, used, "%s--wait-cmd: %s%s",
-			      w->cmd_pid ? running : w->cmd_last[0] ? w->cmd_last : "never ran", "");
+	if (w->log_pattern && !w->log_done) {
+		if (w->log_last[0])
+			snprintf(account, sizeof account, "--wait-log '%s': no line matched; the last: \"%s\"",
+				 w->log_pattern, w->log_last);
+		else
+			snprintf(account, sizeof account, "--wait-log '%s': no line matched", w->log_pattern);
+		add(out, cap, account);
 	}
-	if (w->http_path && !w->http_done)
-		append(out, cap, used, "%s--wait-http %s: %s", w->http_path,
-		       w->http_fd >= 0 && !w->http_last[0] ? "no answer yet"
-							   : w->http_last[0] ? w->http_last : "never tried");
+	if (w->cmd && !w->cmd_done) {
+		wait_last_line(w->cmd_output, w->cmd_output_len, said, sizeof said);
+		if (w->cmd_pid && said[0])
+			snprintf(account, sizeof account,
+				 "--wait-cmd: the last attempt was still running, having printed \"%s\"", said);
+		else if (w->cmd_pid)
+			snprintf(account, sizeof account, "--wait-cmd: the last attempt was still running");
+		else
+			snprintf(account, sizeof account, "--wait-cmd: %s", w->cmd_last[0] ? w->cmd_last : "never ran");
+		add(out, cap, account);
+	}
+	if (w->http_path && !w->http_done) {
+		snprintf(account, sizeof account, "--wait-http %s: %s", w->http_path,
+			 w->http_last[0] ? w->http_last : w->http_fd >= 0 ? "no answer yet" : "never tried");
+		add(out, cap, account);
+	}
 }
 
 void wait_cancel(struct launch_state *l)
