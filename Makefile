@@ -17,7 +17,10 @@ MANDIR  ?= $(PREFIX)/share/man
 
 COMMON_SRC := $(wildcard common/*.c)
 SHIM_SRC   := $(wildcard shim/*.c) $(COMMON_SRC)
-HELPER_SRC := $(wildcard helper/*.c) $(COMMON_SRC)
+HELPER_SRC := $(wildcard helper/*.c helper/*/*.c) $(COMMON_SRC)
+# helper/ is in parts: the commands (cmd/), the supervisor and its launch state (launch/),
+# the seccomp interceptor (seccomp/) and the readiness waits (wait/).
+HELPER_INC := -Ihelper -Ihelper/cmd -Ihelper/launch -Ihelper/seccomp -Ihelper/wait
 
 SHIM_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC))
 HELPER_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(HELPER_SRC))
@@ -27,7 +30,8 @@ all: $(B)/libepr.so $(B)/epr $(B)/ephemeral-port-reserve
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(BASE) $(INC) $(CFLAGS) -MMD -MP -c -o $@ $<
+$(B)/obj/helper/%.o: INC = $(HELPER_INC)
 
 -include $(SHIM_OBJ:.o=.d) $(HELPER_OBJ:.o=.d)
 
@@ -72,11 +76,11 @@ $(B)/tests/own_notifier: tests/progs/own_notifier.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< -lseccomp
 
-SECCOMP_DRIVER_SRC := tests/progs/seccomp_driver.c helper/seccomp_filter.c helper/seccomp_notify.c \
-	common/fd_pass.c common/reserve.c helper/sys_socket.c
-$(B)/tests/seccomp_driver: $(SECCOMP_DRIVER_SRC) helper/seccomp_notify.h common/reserve.h
+SECCOMP_DRIVER_SRC := tests/progs/seccomp_driver.c helper/seccomp/seccomp_filter.c \
+	helper/seccomp/seccomp_notify.c common/fd_pass.c common/reserve.c helper/seccomp/sys_socket.c
+$(B)/tests/seccomp_driver: $(SECCOMP_DRIVER_SRC) helper/seccomp/seccomp_notify.h common/reserve.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -Ihelper $(CFLAGS) -o $@ $(SECCOMP_DRIVER_SRC) -lseccomp
+	$(CC) $(BASE) $(HELPER_INC) $(CFLAGS) -o $@ $(SECCOMP_DRIVER_SRC) -lseccomp
 
 # Every bats suite through prove, whose closing "Result: PASS" CI reads.
 bats: all test-progs
@@ -97,7 +101,7 @@ DEB_PACKAGES := build-essential make gcc clang libc6-dev bats python3 curl iprou
 # Servers that cross process edges (tests/server_daemons.bats)
 DEB_PACKAGES += mosquitto gunicorn
 DEB_PACKAGES += dnsmasq bind9-dnsutils
-# seccomp interception (helper/seccomp_*.c) and the Go servers its tests drive.
+# seccomp interception (helper/seccomp/) and the Go servers its tests drive.
 DEB_PACKAGES += libseccomp-dev nats-server etcd-server
 # Python: the modules' tests and the benchmark's peers; get-port comes from npm.
 DEB_PACKAGES += python3-pytest python3-pytest-xdist python3-portpicker python3-port-for nodejs

@@ -34,9 +34,9 @@ bench-smoke: all bench-progs
 
 # The seccomp pass-through bind (issue 11): links the interception modules, not epr.
 #   build/bench/seccomp_bind [-N] N   prints pass-bare and pass-seccomp medians
-SECCOMP_BENCH_SRC := bench/seccomp_bind.c bench/stats.c bench/netns.c helper/seccomp_filter.c \
-	helper/seccomp_notify.c common/fd_pass.c
-$(B)/bench/seccomp_bind: $(SECCOMP_BENCH_SRC) bench/bench.h helper/seccomp_notify.h
+SECCOMP_BENCH_SRC := bench/seccomp_bind.c bench/stats.c bench/netns.c helper/seccomp/seccomp_filter.c \
+	helper/seccomp/seccomp_notify.c common/fd_pass.c
+$(B)/bench/seccomp_bind: $(SECCOMP_BENCH_SRC) bench/bench.h helper/seccomp/seccomp_notify.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -Ihelper $(CFLAGS) -o $@ $(SECCOMP_BENCH_SRC) -lseccomp
+	$(CC) $(BASE) $(HELPER_INC) $(CFLAGS) -o $@ $(SECCOMP_BENCH_SRC) -lseccomp
 

@@ -80,7 +80,7 @@ check-valgrind: all test-progs unit-build
 # .cppcheck-suppressions, and tests/.shellcheckrc for the bats suites and their helpers.
 CPPCHECK := cppcheck --enable=warning,performance,portability --error-exitcode=1 --inline-suppr \
 	--std=c11 --library=posix -D_GNU_SOURCE '-D_Noreturn=__attribute__((noreturn))' \
-	-Icommon -Ishim -Ihelper --suppressions-list=.cppcheck-suppressions -q
+	-Icommon -Ishim -Ihelper -Ihelper/cmd -Ihelper/launch -Ihelper/seccomp -Ihelper/wait --suppressions-list=.cppcheck-suppressions -q
 LINT_C_DIRS := common shim helper python tests/progs tests/unit tests/fuzz
 LINT_SH     := .ci/run $(wildcard tests/*.bash tests/*/*.bash tests/*.bats \
 	examples/*.sh bench/*.sh bench/*.bash tests/*.sh tests/soak/*.sh)

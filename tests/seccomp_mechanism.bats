@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The seccomp interception mechanism (helper/seccomp_filter.c, seccomp_notify.c) on its own,
+# The seccomp interception mechanism (helper/seccomp/seccomp_filter.c, seccomp_notify.c) on its own,
 # driven by tests/progs/seccomp_driver: programs the shim cannot reach have their binds
 # rewritten from outside, and what is not rewritten reaches the kernel untouched. Each test
 # runs in a private network namespace and checks with ss and a client what the kernel saw.

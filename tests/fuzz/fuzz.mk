@@ -19,11 +19,11 @@ fuzz-build: $(FUZZ_TARGETS)
 $(B)/fuzz/fuzz_port_spec: common/port_spec.c
 $(B)/fuzz/fuzz_envfile: common/envfile.c
 $(B)/fuzz/fuzz_address: common/address.c
-$(B)/fuzz/fuzz_ip_arg: helper/ip_arg.c
+$(B)/fuzz/fuzz_ip_arg: helper/cmd/ip_arg.c
 
-$(FUZZ_TARGETS): $(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.h shim/*.h helper/*.h)
+$(FUZZ_TARGETS): $(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.h shim/*.h helper/*.h helper/*/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(BASE) -Ishim -Ihelper $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+	$(FUZZ_CC) $(BASE) -Ishim $(HELPER_INC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
 # $(call fuzz_run,seconds): each target in turn; the first crash stops make.
 define fuzz_run

@@ -1,4 +1,4 @@
-/* helper/elf_check.c: which programs are dynamic, static or Go, and what epr warns about. */
+/* helper/seccomp/elf_check.c: which programs are dynamic, static or Go, and what epr warns about. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

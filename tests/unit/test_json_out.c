@@ -1,4 +1,4 @@
-/* helper/json_out.c: any bytes in, a JSON string out that parses back to them (or to U+FFFD
+/* helper/cmd/json_out.c: any bytes in, a JSON string out that parses back to them (or to U+FFFD
  * where they were not UTF-8). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* helper/seccomp_filter.c: the listener reaches the supervisor, a second one is refused with
+/* helper/seccomp/seccomp_filter.c: the listener reaches the supervisor, a second one is refused with
  * EBUSY and a reason, and a child that sends none is told apart. Each case runs in a child,
  * since a filter cannot be removed. */
 #include <errno.h>
