@@ -40,3 +40,9 @@ $(B)/bench/seccomp_bind: $(SECCOMP_BENCH_SRC) bench/bench.h helper/seccomp/secco
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(HELPER_INC) $(CFLAGS) -o $@ $(SECCOMP_BENCH_SRC) -lseccomp
 
+
+# Two builds' epr start and stop overheads, side by side in one run (bench/compare.sh):
+#   make bench-compare OLD=/path/to/old/build
+.PHONY: bench-compare
+bench-compare: all bench-progs
+	sh bench/compare.sh $(OLD) $(B)
