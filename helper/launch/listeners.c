@@ -170,9 +170,13 @@ int listeners_listen_pending(uint16_t port)
 	if (nl < 0)
 		return -1;
 	rc = dump(nl, AF_INET, IPPROTO_TCP, 1u << TCP_STATE_LISTEN, &port, 1, count, &listening) == 0 &&
-	     dump(nl, AF_INET6, IPPROTO_TCP, 1u << TCP_STATE_LISTEN, &port, 1, count, &listening) == 0 &&
-	     dump(nl, AF_INET, IPPROTO_TCP, 1u << TCP_STATE_BOUND_INACTIVE, &port, 1, count, &bound) == 0 &&
-	     dump(nl, AF_INET6, IPPROTO_TCP, 1u << TCP_STATE_BOUND_INACTIVE, &port, 1, count, &bound) == 0;
+	     dump(nl, AF_INET6, IPPROTO_TCP, 1u << TCP_STATE_LISTEN, &port, 1, count, &listening) == 0;
+	/* The usual case, a TCP sentinel that listens, needs no more. */
+	if (rc && !listening)
+		rc = dump(nl, AF_INET, IPPROTO_TCP, 1u << TCP_STATE_BOUND_INACTIVE, &port, 1, count,
+			  &bound) == 0 &&
+		     dump(nl, AF_INET6, IPPROTO_TCP, 1u << TCP_STATE_BOUND_INACTIVE, &port, 1, count,
+			  &bound) == 0;
 	close(nl);
 	if (!rc)
 		return -1;
