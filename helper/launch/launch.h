@@ -98,10 +98,14 @@ int channel_open(struct launch_state *l);
 /* Accepts and answers one request; false when none was waiting. */
 bool channel_serve(struct launch_state *l, int listener);
 
-/* listeners.c: which sockets listen, from the kernel's sock_diag. */
-/* Fills inodes with those of every listening TCP socket and every bound UDP socket in this
- * network namespace; their count, or -1 with errno. */
-int listeners_inodes(unsigned long long *inodes, size_t cap);
+/* listeners.c: which of the launch's sockets listen, from the kernel's sock_diag. */
+/* Sets found[i] for each socket inodes[i] (bound to ports[i]) that listens (TCP) or is bound
+ * (UDP) in this network namespace; the kernel is asked of those ports only. 0, or -1 with
+ * errno when it could not say (found[] then means nothing). */
+int listeners_find(const uint16_t *ports, const unsigned long long *inodes, bool *found, size_t n);
+/* 1 when some TCP socket is bound to port and none listens on it yet: a listen is to come.
+ * 0 if not (and always before Linux 6.8, which does not report bound sockets), -1 with errno. */
+int listeners_listen_pending(uint16_t port);
 
 /* launch_registry.c: the caller's live launches, one file each in a directory of the user's. */
 struct launch_entry {
