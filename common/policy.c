@@ -225,7 +225,7 @@ int policy_candidate_in(const struct policy *p, const struct port_map *m,
 
 	if (port < 0)
 		return 0;
-	return policy_candidate(p, addr, len) || (p->zero && port_map_recent_zero(m, (uint16_t)port));
+	return policy_candidate(p, addr, len) || (p->zero && port_map_zero_port(m, (uint16_t)port));
 }
 
 int policy_bind_result(const struct policy *p, struct port_map *m, int fd,
