@@ -17,6 +17,7 @@ int main(int argc, char *argv[])
 	unlink(argv[1]);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 8) < 0) {
 		perror("unix_server: bind/listen");
+		close(fd);
 		return 1;
 	}
 	printf("server pid %d uid %d\n", (int)getpid(), (int)getuid());
@@ -24,5 +25,6 @@ int main(int argc, char *argv[])
 	c = accept(fd, NULL, NULL);
 	sleep(1);
 	close(c);
+	close(fd);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 int main(void)
 {
@@ -11,9 +12,11 @@ int main(void)
 
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0) {
 		perror("zero_static: bind/listen");
+		close(fd);
 		return 1;
 	}
 	getsockname(fd, (struct sockaddr *)&a, &len);
 	printf("LISTEN %d\n", ntohs(a.sin_port));
+	close(fd);
 	return 0;
 }
