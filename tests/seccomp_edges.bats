@@ -169,3 +169,25 @@ SH
 	[[ $output == "bind 0 port "* ]]
 	[[ $output != "bind 0 port 7777" ]]
 }
+
+@test "a bind whose socket the supervisor may not take fails with one line, and the sentinel stays free" {
+	run netns_script <<'SH'
+# not dumpable, and epr not root: ptrace rules keep the supervisor out of the program
+S=$(mktemp -d /tmp/epr-edges.XXXXXX)
+trap 'rm -rf "$S"' EXIT
+chown nobody "$S"
+EPR_RUNTIME_DIR=$S setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$EPR_BIN" run --via seccomp -p 7777 -- python3 -c '
+import ctypes, socket
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", 7777)); s.listen(); print("bound", s.getsockname()[1])
+except OSError as e:
+    print("bind: errno", e.errno)'
+SH
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"bind: errno 1"* ]]
+	[ "$(grep -c '^epr: seccomp: .*Operation not permitted' <<<"$output")" -eq 1 ]
+}

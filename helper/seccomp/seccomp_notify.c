@@ -101,7 +101,8 @@ static int refuse(const struct intercept_ops *ops, void *ctx, const struct call 
 		return err;
 	snprintf(why, sizeof(why), "seccomp: %s (thread %d, fd %d): %s%s", what, (int)c->tid,
 		 c->target_fd, strerror(err),
-		 err == EPERM ? " (ptrace restrictions: see kernel.yama.ptrace_scope)" : "");
+		 err == EPERM ? " (ptrace restrictions: a process that is not dumpable, or "
+				"kernel.yama.ptrace_scope)" : "");
 	ops->error(ctx, c->tid, err, why);
 	return err;
 }
