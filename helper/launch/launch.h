@@ -60,8 +60,8 @@ struct launch_state {
 void launch_ports_init(struct launch_state *l);
 /* The policy applied to bind(fd, addr, len) on the supervisor's copy of a target's socket:
  * 0 bound, POLICY_PASS to let the target bind as asked, or a positive errno. *port is the
- * port bound. A repeated bind of a socket already bound to a port of ours is success (a
- * restarted system call). A UDP bind to a sentinel (pid's) is exported at once. */
+ * port bound (for port 0 too). A candidate bind of a socket already bound fails EINVAL, as
+ * the kernel would say. A UDP bind to a sentinel (pid's) is exported at once. */
 int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
 		unsigned *port, pid_t pid);
 /* fd (the supervisor's copy) now listens in process pid: exported when its port is one the

@@ -121,17 +121,15 @@ int launch_listened(struct launch_state *l, int fd, pid_t pid)
 int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
 		unsigned *port, pid_t pid)
 {
-	int bound = address_bound_port(fd), rc;
 	struct policy_result res;
-	uint16_t sentinel;
+	int rc;
 
 	*port = 0;
-	/* A bind interrupted after we made it, then restarted: it is done already. */
-	if (bound > 0 && policy_candidate(&l->policy, addr, len) &&
-	    port_map_find(&l->map, (uint16_t)bound, &sentinel)) {
-		*port = (unsigned)bound;
-		return 0;
-	}
+	/* A second bind of a bound socket: the kernel's answer, before anything is reserved or
+	 * set on the program's socket. (A seccomp bind restarted after we made it never gets
+	 * here: the notifier answers it.) */
+	if (policy_candidate(&l->policy, addr, len) && address_bound_port(fd) > 0)
+		return EINVAL;
 	rc = policy_bind_result(&l->policy, &l->map, fd, addr, len, &res);
 	if (rc == POLICY_PASS)
 		return POLICY_PASS;
