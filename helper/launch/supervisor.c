@@ -544,7 +544,7 @@ int supervisor_run(struct launch_state *l)
 			cli_warn("the log %s is not a regular file", l->log);
 		else
 			cli_warn("%s: %s", l->log, strerror(errno));
-		remove_files(l, false);
+		remove_files(l, true); /* what is now at the log's name is not ours to remove */
 		return EXIT_FAILURE;
 	}
 	/* Before CMD runs, so that no line of its log is missed. */
