@@ -99,7 +99,7 @@ assert launch["supervisor_pid"] is None and launch["pid"] == int(sys.argv[1]), l
 @test "an entry naming a process that is not a live supervisor is never signalled" {
 	background sleep 300
 	mine=$BG_PID
-	mkdir -p -m 700 "$EPR_RUNTIME_DIR"
+	mkdir -m 700 "$EPR_RUNTIME_DIR"
 	printf 'EPR_SUPERVISOR_PID=%s\nEPR_SUPERVISOR_START=%s\n' "$mine" "$(start_time "$mine")" \
 		>"$EPR_RUNTIME_DIR/$mine.launch"
 	run "$EPR_BIN" list --json
