@@ -494,3 +494,21 @@ int envfile_update(const char *path, int (*update)(struct envfile *ef, void *arg
 	errno = saved;
 	return rc;
 }
+
+int envfile_replace(const char *path, const struct envfile *ef)
+{
+	char dir[4096];
+	const char *base;
+	int dirfd, rc, saved;
+
+	if (split_path(path, dir, sizeof(dir), &base) < 0)
+		return -1;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -1;
+	rc = replace_at(dirfd, base, ef);
+	saved = errno;
+	close(dirfd);
+	errno = saved;
+	return rc;
+}

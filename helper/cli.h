@@ -96,13 +96,26 @@ enum launch_via launch_choose_via(const struct launch *l, const char *path, cons
  * (statically linked, or run setuid/setgid); never fails. */
 void elf_check_warn(const char *path, const char *name);
 
-/* proc_info.c: when pid started, in clock ticks since boot (/proc/PID/stat field 22); 0 if
- * unknown. A pid with another start time than recorded is a reused pid. */
+/* proc_info.c: what /proc/PID/stat says of pid, read and parsed in one place. */
+struct proc_stat {
+	char state;               /* R, S, D, Z (zombie), ... */
+	pid_t ppid;
+	unsigned long long start; /* in clock ticks since boot (field 22) */
+};
+/* 0, or -1 when pid is gone (or unreadable). */
+int proc_stat_read(pid_t pid, struct proc_stat *out);
+/* When pid started; 0 if unknown. A pid with another start time than recorded is a reused
+ * pid. */
 unsigned long long proc_start_time(pid_t pid);
 /* True while pid runs with that start time and is not a zombie. */
 bool proc_running(pid_t pid, unsigned long long start);
+/* The parent of pid, or -1 if it is gone. */
+pid_t proc_parent(pid_t pid);
 /* The real user id of pid (/proc/PID/status), or (uid_t)-1 if it is gone. */
 uid_t proc_uid(pid_t pid);
+/* The thread group (process) that thread tid belongs to: tid itself for a process; -1 if
+ * it is gone. */
+pid_t proc_thread_group(pid_t tid);
 /* Whole seconds since a process with that start time began (from /proc/uptime, read once
  * per command); 0 if unknown. */
 long long proc_age(unsigned long long start);

@@ -182,8 +182,8 @@ for got, path, command in zip(launches, files, commands):  # oldest first
 	[ "$status" -eq 0 ]
 	python3 -c 'import json, sys
 launches = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-# as sh would need it typed: quoted where needed; a control character shows as "?"
-want = "python3 %s 127.0.0.1 0 300 \x27say \"hi\"\x27 \x27back\\slash\x27 \x27tab?here\x27 caf\u00e9 \ufffd" % sys.argv[1]
+# as sh would need it typed: quoted where needed; a control character as it is
+want = "python3 %s 127.0.0.1 0 300 \x27say \"hi\"\x27 \x27back\\slash\x27 \x27tab\there\x27 caf\u00e9 \ufffd" % sys.argv[1]
 assert len(launches) == 1 and launches[0]["command"] == want, (launches, want)' "$LISTEN" <<<"$output"
 }
 

@@ -149,7 +149,10 @@ static void print_text(const struct row *rows, size_t n)
 			snprintf(cells[i][1], sizeof cells[i][1], "%d", (int)e->supervisor);
 		snprintf(cells[i][2], sizeof cells[i][2], "%s", rows[i].ports[0] ? rows[i].ports : "-");
 		format_age(rows[i].age, cells[i][3], sizeof cells[i][3]);
-		cut_command(e->command[0] ? e->command : "-", cells[i][4], sizeof cells[i][4]);
+		char *command = registry_command_text(e, true);
+
+		cut_command(command[0] ? command : "-", cells[i][4], sizeof cells[i][4]);
+		free(command);
 		snprintf(cells[i][5], sizeof cells[i][5], "%s", e->env_file[0] ? e->env_file : "-");
 		for (size_t c = 0; c < N_COLUMNS; c++)
 			if (columns(cells[i][c]) > width[c])
@@ -177,8 +180,11 @@ static void print_json(const struct row *rows, size_t n)
 			printf("%d", (int)e->supervisor);
 		fputs(", \"ports\": ", stdout);
 		json_port_list(stdout, rows[i].ports);
+		char *command = registry_command_text(e, false);
+
 		printf(", \"age\": %lld, \"command\": ", rows[i].age);
-		json_string(stdout, e->command);
+		json_string(stdout, command); /* whole: control characters and all */
+		free(command);
 		fputs(", \"env_file\": ", stdout);
 		json_string(stdout, e->env_file[0] ? e->env_file : NULL);
 		fputs(", \"log\": ", stdout);

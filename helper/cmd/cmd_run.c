@@ -83,6 +83,11 @@ int cmd_run(int argc, char *argv[])
 	err = launch_resolve(&s, &shim);
 	if (err)
 		return err;
+	/* Before CMD is forked: an unusable registry, or an env file a live launch holds,
+	 * leaves nothing started. */
+	registry_check(l.verbose);
+	if (l.env_file)
+		registry_claim(l.env_file);
 	launch_env_apply(&l, shim, true);
 	free(shim);
 	return supervisor_run(&s);

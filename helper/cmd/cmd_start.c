@@ -169,6 +169,10 @@ static void open_owner(void)
 	s.owner_fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (s.owner_fd < 0 && errno == ESRCH)
 		cli_fail("--owner: process %ld is not running", pid);
+	/* A thread's id opens no pidfd of a process; its exit is not its process's. */
+	if (s.owner_fd < 0 && proc_thread_group((pid_t)pid) > 0 && proc_thread_group((pid_t)pid) != pid)
+		cli_fail("--owner: %ld is a thread of process %ld, not a process; give %ld", pid,
+			 (long)proc_thread_group((pid_t)pid), (long)proc_thread_group((pid_t)pid));
 	if (s.owner_fd < 0)
 		cli_fail("--owner: cannot watch process %ld: %s (it needs pidfds, Linux 5.3 or later)",
 			 pid, strerror(errno));
@@ -177,17 +181,6 @@ static void open_owner(void)
 		cli_fail("--owner parent: the parent (pid %ld) exited already", pid);
 	s.owner = (pid_t)pid;
 	s.owner_start = proc_start_time(s.owner);
-}
-
-/* True when ef names a supervisor that still runs: its file belongs to a live launch. */
-static bool live_launch(const struct envfile *ef)
-{
-	char pid[16], start[24];
-
-	if (envfile_get(ef, EPR_KEY_SUPERVISOR_PID, pid, sizeof pid) <= 0 ||
-	    envfile_get(ef, EPR_KEY_SUPERVISOR_START, start, sizeof start) <= 0)
-		return false;
-	return proc_running((pid_t)atoi(pid), strtoull(start, NULL, 10));
 }
 
 /* Picks the env file and the log; refuses the file of a live launch, and any file that epr
@@ -206,12 +199,10 @@ static void prepare_files(void)
 		if (asprintf(&options.env_file, "%s/env", s.tmpdir) < 0)
 			cli_fail("out of memory");
 	} else {
+		launch_check_value("the env file", options.env_file);
+		/* First: a second start of the same file is refused before it touches the log. */
+		registry_claim(options.env_file);
 		launch_check_env_file(options.env_file, &ef);
-		if (ef.len) {
-			if (live_launch(&ef))
-				cli_fail("%s belongs to a launch that is still running; stop it first "
-					 "with 'epr stop %s'", options.env_file, options.env_file);
-		}
 		if (unlink(options.env_file) != 0 && errno != ENOENT)
 			cli_fail("removing the stale %s: %s", options.env_file, strerror(errno));
 	}
@@ -253,19 +244,29 @@ static void catch_signals(void)
  * signals do not reach it, and none of the caller's descriptors but the ready pipe. */
 static _Noreturn void become_supervisor(int ready)
 {
+	int claim = registry_claim_fd(), next = 4;
+
 	if (setsid() < 0)
 		cli_fail("setsid: %s", strerror(errno));
-	/* The owner's pidfd out of the way first: it may sit where the pipe goes. */
+	/* The owner's pidfd and the env file's claim out of the way first: they may sit where
+	 * the pipe goes. */
 	if (s.owner_fd >= 0 && (s.owner_fd = fcntl(s.owner_fd, F_DUPFD_CLOEXEC, 64)) < 0)
+		cli_fail("fcntl: %s", strerror(errno));
+	if (claim >= 0 && (claim = fcntl(claim, F_DUPFD_CLOEXEC, 64)) < 0)
 		cli_fail("fcntl: %s", strerror(errno));
 	if (ready != 3 && dup2(ready, 3) < 0)
 		cli_fail("dup2: %s", strerror(errno));
 	if (s.owner_fd >= 0) {
-		if (dup2(s.owner_fd, 4) < 0)
+		if (dup2(s.owner_fd, next) < 0)
 			cli_fail("dup2: %s", strerror(errno));
-		s.owner_fd = 4;
+		s.owner_fd = next++;
 	}
-	close_range(s.owner_fd >= 0 ? 5 : 4, ~0U, 0);
+	if (claim >= 0) { /* held for the launch's life: the supervisor now owns it */
+		if (dup3(claim, next, O_CLOEXEC) < 0)
+			cli_fail("dup3: %s", strerror(errno));
+		registry_claim_adopt(next++);
+	}
+	close_range((unsigned)next, ~0U, 0);
 	fcntl(3, F_SETFD, FD_CLOEXEC);
 	if (s.owner_fd >= 0)
 		fcntl(s.owner_fd, F_SETFD, FD_CLOEXEC);
@@ -387,6 +388,8 @@ int cmd_start(int argc, char *argv[])
 	err = launch_resolve(&s, &shim);
 	if (err)
 		return err;
+	/* Before anything is made or forked: an unusable registry leaves nothing behind. */
+	registry_check(options.verbose);
 	open_owner();
 	prepare_files();
 	if (getenv("LD_PRELOAD"))
@@ -408,6 +411,7 @@ int cmd_start(int argc, char *argv[])
 		become_supervisor(ready[1]);
 	}
 	close(ready[1]);
+	registry_claim_disown(); /* the supervisor holds the claim from now on */
 	status = wait_ready(supervisor, ready[0]);
 	if (status > 128) {
 		signal(status - 128, SIG_DFL);

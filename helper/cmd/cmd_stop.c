@@ -50,14 +50,40 @@ static unsigned long long number(const struct envfile *ef, const char *key)
 	return envfile_get(ef, key, value, sizeof value) > 0 ? strtoull(value, NULL, 10) : 0;
 }
 
+struct by_file {
+	const char *path;
+	struct launch_entry *out;
+	bool found;
+};
+
+static int match_file(const struct launch_entry *e, void *arg)
+{
+	struct by_file *f = arg;
+
+	if (strcmp(e->env_file, f->path) != 0)
+		return 0;
+	*f->out = *e;
+	f->found = true;
+	return 1;
+}
+
 /* The launch an env file names. It must be the caller's: its pids are signalled. What is
  * removed comes from the caller's registry, never from the file: a file can name any
- * directory. Exits 1 if it is not an env file of a launch. */
-static void launch_of_file(const char *path, struct envfile *ef, struct launch_entry *e)
+ * directory. A file that is gone names a launch that is gone (a second stop), unless the
+ * registry still has one of that file. False then; exits 1 if it is not an env file of a
+ * launch. */
+static bool launch_of_file(const char *path, struct envfile *ef, struct launch_entry *e)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 
+	if (fd < 0 && errno == ENOENT) {
+		struct by_file f = { path, e, false };
+
+		envfile_init(ef);
+		registry_each(match_file, &f);
+		return f.found;
+	}
 	if (fd < 0 || fstat(fd, &st) != 0)
 		cli_fail("%s: %s", path, strerror(errno));
 	close(fd);
@@ -75,11 +101,12 @@ static void launch_of_file(const char *path, struct envfile *ef, struct launch_e
 		cli_fail("%s has no " EPR_KEY_SUPERVISOR_PID "; was it written by epr start?", path);
 	snprintf(e->env_file, sizeof e->env_file, "%s", path);
 	/* The registry's copy has the tree as the supervisor last saw it. */
-	struct launch_entry known;
+	static struct launch_entry known;
 	if (registry_read(e->supervisor, &known) == 0 && known.supervisor_start == e->supervisor_start) {
 		memcpy(e->tree, known.tree, sizeof e->tree);
 		memcpy(e->tmpdir, known.tmpdir, sizeof e->tmpdir);
 	}
+	return true;
 }
 
 struct find {
@@ -91,7 +118,7 @@ struct find {
 static int match_pid(const struct launch_entry *e, void *arg)
 {
 	struct find *f = arg;
-	bool supervised = proc_running(e->supervisor, e->supervisor_start);
+	bool supervised = registry_supervised(e);
 
 	/* CMD may have exited (a daemon's launcher) while its launch runs on. */
 	if ((e->supervisor == f->pid && supervised) ||
@@ -141,6 +168,16 @@ static int finish_stop(const struct launch_stop *s, const char *which)
 {
 	const struct launch_entry *e = s->entry;
 
+	if (s->error == EPERM) {
+		cli_warn("%s is not yours to stop: it runs as another user (%s)", which,
+			 strerror(s->error));
+		return -1;
+	}
+	if (s->error == ETIMEDOUT) {
+		cli_warn("the supervisor %d of %s did not finish within %.3g s", (int)e->supervisor,
+			 which, s->waited);
+		return -1;
+	}
 	if (s->error) {
 		cli_warn("the supervisor %d of %s did not finish: %s", (int)e->supervisor, which,
 			 strerror(s->error));
@@ -176,7 +213,7 @@ static int stop_all(pid_t owner, double grace)
 		if ((owner && all[i].owner != owner) || state == ENTRY_FOREIGN)
 			continue;
 		if (state != ENTRY_OVER && launch_stop_begin(&stops[m], &all[i], grace)) {
-			if (stops[m].n_orphans)
+			if (stops[m].n_orphans && stops[m].error != EPERM)
 				note_orphans(&stops[m], launch_name(&all[i]));
 			m++;
 		} else if (launch_clean_up(&all[i]) != 0) { /* quietly: nothing of it ran */
@@ -252,21 +289,25 @@ int cmd_stop(int argc, char *argv[])
 	if (argc - optind > 1)
 		cli_usage_error("unexpected argument '%s'", argv[optind + 1]);
 	target = argv[optind];
+	if (!*target)
+		cli_usage_error("'' is neither an env file nor a process id");
 
 	if (is_pid(target))
 		launch_of_pid(target, &ef, &e);
-	else
-		launch_of_file(target, &ef, &e);
+	else if (!launch_of_file(target, &ef, &e)) {
+		cli_warn("note: %s is gone: its launch is already stopped", target);
+		return EXIT_SUCCESS;
+	}
 	if (registry_state(&e) == ENTRY_FOREIGN)
-		cli_fail("%s: its supervisor %d runs as another user; it is not a launch of yours",
-			 target, (int)e.supervisor);
+		cli_fail("%s is not yours to stop: it runs as another user (%s)", target,
+			 strerror(EPERM));
 	if (!launch_stop_begin(&stop, &e, grace)) {
 		cli_warn("note: the launch of %s is already gone", target);
 		if (launch_clean_up(&e) != 0)
 			cli_fail("removing %s: %s", e.tmpdir, strerror(errno));
 		return EXIT_SUCCESS;
 	}
-	if (stop.n_orphans)
+	if (stop.n_orphans && stop.error != EPERM)
 		note_orphans(&stop, "this launch");
 	launch_stop_wait(&stop, 1, grace);
 	return finish_stop(&stop, target) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

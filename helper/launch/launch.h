@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "cli.h"
+#include "envfile.h"
 #include "policy.h"
 #include "port_map.h"
 #include "launch_wait.h"
@@ -107,7 +108,11 @@ int listeners_find(const uint16_t *ports, const unsigned long long *inodes, bool
  * 0 if not (and always before Linux 6.8, which does not report bound sockets), -1 with errno. */
 int listeners_listen_pending(uint16_t port);
 
-/* launch_registry.c: the caller's live launches, one file each in a directory of the user's. */
+/* launch_registry.c: the caller's launches, one entry each in a directory of the user's. The
+ * supervisor writes its entry alone (write and rename) and holds an flock on "PID.lock"
+ * there for its whole life: that lock, which the kernel drops when it dies, is what says
+ * that a launch is supervised. An env file given with -e is claimed by a lock file there
+ * too, so that two live launches never share one. */
 struct launch_entry {
 	pid_t supervisor, main;
 	unsigned long long supervisor_start, main_start;
@@ -116,14 +121,25 @@ struct launch_entry {
 	char tree[1024]; /* the tree snapshot, for a stop after the supervisor died */
 	pid_t owner;     /* --owner: the process whose exit stops the launch; 0: none */
 	unsigned long long owner_start;
-	char command[512];  /* CMD and its arguments, space-separated, for epr list */
+	/* CMD and its arguments, each percent-encoded, joined by "%00": any argv reads back */
+	char command[ENVFILE_MAX];
+	bool command_cut; /* the last arguments were left out, to fit the entry */
 };
-/* The registry directory, created 0700 if missing; exits 1 if it is not the caller's. */
+/* The registry directory, created 0700 if missing: EPR_RUNTIME_DIR, else
+ * $XDG_RUNTIME_DIR/epr, else /tmp/epr-UID, or when one of the last two is another user's
+ * or open to others, the next, then $HOME/.cache/epr. Exits 1 when none can be used. */
 const char *registry_dir(void);
+/* registry_dir() for epr start and epr run, before anything is made or forked; verbose
+ * says (once) which directory stands in for one that cannot be used. */
+void registry_check(bool verbose);
 int registry_write(const struct launch_entry *e);
-/* Joins argv into out as sh would need it typed (an argument that needs it in single
- * quotes), one space between, cut short with "..." to fit, for e.command. */
-void registry_command(char *const argv[], char *out, size_t cap);
+/* Records argv in e->command, whole arguments as long as they fit. */
+void registry_set_command(struct launch_entry *e, char *const argv[]);
+/* e's command as sh would need it typed, one space between arguments, " ..." after when
+ * some were left out; printable: a control character as '?', for a terminal. malloc'd;
+ * exits 1 when memory runs out. */
+char *registry_command_text(const struct launch_entry *e, bool printable);
+/* The supervisor's own launch is over: its entry, its lock and its env file's claim go. */
 void registry_remove(pid_t supervisor);
 /* Reads the entry of supervisor; 0, or -1 (errno ENOENT) if none. */
 int registry_read(pid_t supervisor, struct launch_entry *e);
@@ -141,11 +157,30 @@ struct launch_process {
 size_t registry_processes(const struct launch_entry *e, struct launch_process *out, size_t cap);
 enum entry_state {
 	ENTRY_OVER,       /* nothing of it runs: only its entry and files are left */
-	ENTRY_SUPERVISED, /* its supervisor runs, as the caller */
+	ENTRY_SUPERVISED, /* its supervisor runs: it holds the entry's lock */
 	ENTRY_ORPHANED,   /* its supervisor is gone (killed), some process of its tree runs */
-	ENTRY_FOREIGN,    /* its supervisor runs as another user: not the caller's to touch */
+	ENTRY_FOREIGN,    /* no supervisor, and what it names runs as another user: not ours */
 };
 enum entry_state registry_state(const struct launch_entry *e);
+/* Whether e's supervisor runs: a process holds the lock of e's entry and has e's start
+ * time. Never true for pid 1. */
+bool registry_supervised(const struct launch_entry *e);
+/* The supervisor: takes the lock that says it runs, for its whole life (kept from CMD).
+ * 0, or -1 with errno. */
+int registry_hold(void);
+/* Claims env_file for this launch until it ends; exits 1 naming the live launch that holds
+ * it (or why it cannot be claimed). */
+void registry_claim(const char *env_file);
+/* epr start: the claim's descriptor, to keep it in the supervisor (-1: none); the
+ * supervisor adopts it at fd, and epr start, which then exits, disowns its own. */
+int registry_claim_fd(void);
+void registry_claim_adopt(int fd);
+void registry_claim_disown(void);
+/* In a forked child, before exec: lets go of the supervisor's locks (they stay held). */
+void registry_close_inherited(void);
+/* Removes what is left of e once nothing of it runs, unless a live supervisor has its pid
+ * now: the entry, its lock and the claim on its env file. 0, or -1 with errno. */
+int registry_clean(const struct launch_entry *e);
 
 /* launch_stop.c: stopping launches, many at once. */
 #define LAUNCH_STOP_MAX 256 /* processes of one orphaned tree */
@@ -154,8 +189,10 @@ struct launch_stop {
 	int supervisor;                /* a pidfd of the supervisor, asked to stop; -1: none */
 	int orphans[LAUNCH_STOP_MAX];  /* pidfds of what a killed supervisor left; -1 once gone */
 	size_t n_orphans;
-	int error;       /* the supervisor could not be asked, or did not finish (ETIMEDOUT) */
+	int error;       /* the supervisor could not be asked, or did not finish (ETIMEDOUT);
+			  * EPERM: some process of it is not the caller's to signal */
 	bool survivors;  /* some orphan outlived SIGKILL */
+	double waited;   /* seconds launch_stop_wait waited */
 };
 /* Begins to stop e: SIGTERM with the grace period (in seconds) to its supervisor, or when
  * that is gone, to each process of e's tree that still runs. False when nothing of it runs. */

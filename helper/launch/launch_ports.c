@@ -280,7 +280,14 @@ static int fill(struct envfile *ef, void *arg)
 
 int launch_write_env(struct launch_state *l)
 {
-	if (!l->options->env_file)
+	static struct envfile ef;
+	const char *path = l->options->env_file;
+
+	if (!path)
 		return 0;
-	return envfile_update(l->options->env_file, fill, l);
+	/* Write and rename, no lock: the launch's claim on the file (launch_registry.c) makes
+	 * the supervisor its only writer. Read first: only a file of epr's is replaced. */
+	if (envfile_read(path, &ef) != 0 || fill(&ef, l) != 0)
+		return -1;
+	return envfile_replace(path, &ef);
 }

@@ -1,12 +1,18 @@
-/* The caller's live launches: one small env-format file per supervisor in a directory only
- * the caller can write, so that epr stop PID acts on launches of epr's alone, and a stop
- * still finds a tree whose supervisor was killed. */
+/* The caller's launches: one small env-format file per supervisor in a directory only the
+ * caller can write, so that epr stop PID acts on launches of epr's alone, and a stop still
+ * finds a tree whose supervisor was killed. Each file has one writer, its supervisor, and
+ * is replaced by write and rename. Whether a supervisor runs is a kernel fact: it holds an
+ * flock on "PID.lock" beside its entry (a file of its own: a rename replaces the entry's
+ * inode) from before CMD runs until it exits, and the kernel drops it when it dies. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "envfile.h"
@@ -17,90 +23,96 @@
 #define KEY_TREE "EPR_TREE_PIDS"
 #define KEY_OWNER "EPR_OWNER_PID"
 #define KEY_OWNER_START "EPR_OWNER_START"
-#define KEY_COMMAND "EPR_COMMAND" /* percent-encoded: an env-file value has no spaces */
+#define KEY_COMMAND "EPR_COMMAND"         /* argv, percent-encoded, joined by "%00" */
+#define KEY_COMMAND_CUT "EPR_COMMAND_CUT" /* 1: the last arguments did not fit */
+#define ARG_SEP "%00"
+#define LOCK_WAIT_MS 2000 /* a cleaner or a reader holds a lock for microseconds */
 
 static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=.,:/@";
 
-void registry_command(char *const argv[], char *out, size_t cap)
-{
-	size_t used = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; argv[i]; i++) {
-		char word[512];
-		size_t len = sh_quote(argv[i], word, sizeof word);
-
-		if (len >= sizeof word || used + (i > 0) + len + 4 > cap) { /* room for " ..." */
-			snprintf(out + used, cap - used, "%s...", i ? " " : "");
-			return;
-		}
-		used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? " " : "", word);
-	}
-}
-
-/* "%XX" for every byte outside safe (and '%' itself), so that any command line fits in a
- * value that envfile_value_ok takes. */
-static void encode(const char *in, char *out, size_t cap)
-{
-	size_t used = 0;
-
-	for (; *in && used + 4 < cap; in++) {
-		if (*in != '%' && strchr(safe, *in))
-			out[used++] = *in;
-		else
-			used += (size_t)snprintf(out + used, cap - used, "%%%02X", (unsigned char)*in);
-	}
-	out[used] = '\0';
-}
-
-/* The reverse; a control character comes back as '?', for a list printed to a terminal. */
-static void decode(const char *in, char *out, size_t cap)
-{
-	size_t used = 0;
-	unsigned byte;
-	int n;
-
-	for (; *in && used + 1 < cap; in++) {
-		if (*in == '%' && sscanf(in + 1, "%2x%n", &byte, &n) == 1 && n == 2) {
-			in += 2;
-			out[used++] = byte < 0x20 || byte == 0x7f ? '?' : (char)byte;
-		} else {
-			out[used++] = *in;
-		}
-	}
-	out[used] = '\0';
-}
-
 static char dir[4096];
+static int lock_fd = -1, claim_fd = -1;
+static pid_t lock_holder, claim_holder; /* who takes them down at exit: not a forked child */
+static char claim_name[4200];
 
-/* The directory must be ours and closed to others: its files decide what epr stop kills. */
-static void check_dir(const char *path)
+/* ---- the directory ---- */
+
+/* NULL when path is a directory of ours closed to others (its files decide what epr stop
+ * signals), else why not. */
+static const char *unusable(const char *path)
 {
+	static char why[160];
 	struct stat st;
 
-	if (lstat(path, &st) != 0)
-		cli_fail("%s: %s", path, strerror(errno));
-	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077))
-		cli_fail("%s: not a directory of yours closed to others (mode 0700); "
-			 "remove it or set " EPR_ENV_RUNTIME_DIR, path);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		snprintf(why, sizeof why, "%s", strerror(errno));
+		return why;
+	}
+	if (lstat(path, &st) != 0) {
+		snprintf(why, sizeof why, "%s", strerror(errno));
+		return why;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077)) {
+		snprintf(why, sizeof why, "not a directory of yours closed to others (mode 0700)");
+		return why;
+	}
+	return NULL;
+}
+
+/* The first usable of the candidates; exits 1 naming the first's fault when none is. */
+static void resolve(bool verbose)
+{
+	const char *env = getenv(EPR_ENV_RUNTIME_DIR), *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *home = getenv("HOME"), *first_why = NULL;
+	char first[4096] = "", candidate[4096];
+
+	if (env && *env) { /* the user's choice: no stand-in */
+		const char *why = unusable(env);
+
+		if (why)
+			cli_fail("%s: %s; remove it or set " EPR_ENV_RUNTIME_DIR, env, why);
+		snprintf(dir, sizeof dir, "%s", env);
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		const char *why;
+
+		if (i == 0 && xdg && *xdg && access(xdg, W_OK) == 0)
+			snprintf(candidate, sizeof candidate, "%s/epr", xdg);
+		else if (i == 1)
+			snprintf(candidate, sizeof candidate, "/tmp/epr-%u", (unsigned)getuid());
+		else if (i == 2 && home && *home) {
+			snprintf(candidate, sizeof candidate, "%s/.cache", home);
+			mkdir(candidate, 0700); /* XDG's cache home; what is there already stays */
+			snprintf(candidate, sizeof candidate, "%s/.cache/epr", home);
+		} else
+			continue;
+		why = unusable(candidate);
+		if (!why) {
+			if (first[0] && verbose)
+				cli_warn("note: %s: %s; using %s instead", first, first_why, candidate);
+			snprintf(dir, sizeof dir, "%s", candidate);
+			return;
+		}
+		if (!first[0]) {
+			snprintf(first, sizeof first, "%s", candidate);
+			first_why = why;
+		}
+	}
+	cli_fail("%s: %s; remove it or set " EPR_ENV_RUNTIME_DIR, first, first_why);
 }
 
 const char *registry_dir(void)
 {
-	const char *base = getenv(EPR_ENV_RUNTIME_DIR), *xdg = getenv("XDG_RUNTIME_DIR");
-
-	if (dir[0])
-		return dir;
-	if (base && *base)
-		snprintf(dir, sizeof dir, "%s", base);
-	else if (xdg && *xdg && access(xdg, W_OK) == 0)
-		snprintf(dir, sizeof dir, "%s/epr", xdg);
-	else
-		snprintf(dir, sizeof dir, "/tmp/epr-%u", (unsigned)getuid());
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		cli_fail("%s: %s", dir, strerror(errno));
-	check_dir(dir);
+	if (!dir[0])
+		resolve(false);
 	return dir;
+}
+
+void registry_check(bool verbose)
+{
+	if (!dir[0])
+		resolve(verbose);
 }
 
 static void entry_path(pid_t supervisor, char *out, size_t cap)
@@ -108,9 +120,309 @@ static void entry_path(pid_t supervisor, char *out, size_t cap)
 	snprintf(out, cap, "%s/%d.launch", registry_dir(), (int)supervisor);
 }
 
-static int fill(struct envfile *ef, void *arg)
+static void lock_path(pid_t supervisor, char *out, size_t cap)
 {
-	const struct launch_entry *e = arg;
+	snprintf(out, cap, "%s/%d.lock", registry_dir(), (int)supervisor);
+}
+
+/* ---- locks ---- */
+
+static bool same_file(int fd, const char *path)
+{
+	struct stat st, now;
+
+	return fstat(fd, &st) == 0 && lstat(path, &now) == 0 && st.st_dev == now.st_dev &&
+	       st.st_ino == now.st_ino;
+}
+
+/* An exclusive flock on path (created 0600), waiting up to LOCK_WAIT_MS if wait, else
+ * failing at once with EWOULDBLOCK when it is held. Whoever removes a lock file does so
+ * while holding it: the name is checked to still be the file locked, else tried again. */
+static int take_lock(const char *path, bool wait)
+{
+	struct timespec pause = { 0, 1000000 };
+	int budget = LOCK_WAIT_MS;
+
+	for (int lap = 0; lap < 1000; lap++) {
+		int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600), err;
+
+		if (fd < 0)
+			return -1;
+		while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			err = errno;
+			if ((err == EWOULDBLOCK && wait && budget-- > 0) || err == EINTR) {
+				nanosleep(&pause, NULL);
+				continue;
+			}
+			close(fd);
+			errno = err;
+			return -1;
+		}
+		if (same_file(fd, path))
+			return fd;
+		close(fd);
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/* Whether some process holds an flock on path: a shared one cannot be had (a missing file
+ * is held by nobody). Ours, taken for a moment, goes with the close. */
+static bool lock_held(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	bool held;
+
+	if (fd < 0)
+		return false;
+	held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
+/* Removes path if it still is the file fd has open. */
+static void unlink_own(int fd, const char *path)
+{
+	if (fd >= 0 && same_file(fd, path))
+		unlink(path);
+}
+
+static void release_at_exit(void)
+{
+	char path[4200];
+
+	if (lock_fd >= 0 && lock_holder == getpid()) {
+		lock_path(lock_holder, path, sizeof path);
+		unlink_own(lock_fd, path);
+	}
+	if (claim_fd >= 0 && claim_holder == getpid())
+		unlink_own(claim_fd, claim_name);
+}
+
+static void release_when_done(void)
+{
+	static bool registered;
+
+	if (!registered && atexit(release_at_exit) == 0)
+		registered = true;
+}
+
+int registry_hold(void)
+{
+	char path[4200];
+
+	lock_path(getpid(), path, sizeof path);
+	lock_fd = take_lock(path, true);
+	if (lock_fd < 0)
+		return -1;
+	lock_holder = getpid();
+	release_when_done();
+	if (claim_fd >= 0) { /* for the message of a start refused the same env file */
+		char pid[16];
+		int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+
+		if (ftruncate(claim_fd, 0) != 0 || pwrite(claim_fd, pid, (size_t)len, 0) != len)
+			return 0; /* only the message would lack the pid */
+	}
+	return 0;
+}
+
+bool registry_supervised(const struct launch_entry *e)
+{
+	char path[4200];
+
+	if (e->supervisor < 2)
+		return false;
+	lock_path(e->supervisor, path, sizeof path);
+	/* The start time tells this entry's supervisor from a later one with the same pid. */
+	return lock_held(path) && proc_running(e->supervisor, e->supervisor_start);
+}
+
+void registry_close_inherited(void)
+{
+	if (lock_fd >= 0)
+		close(lock_fd);
+	if (claim_fd >= 0)
+		close(claim_fd);
+	lock_fd = claim_fd = -1;
+}
+
+/* ---- the env file's claim ---- */
+
+/* "claim-HASH" in the registry, HASH of the env file's directory (by device and inode: two
+ * spellings of one directory are one) and base name. */
+static void claim_path(const char *env_file, char *out, size_t cap)
+{
+	const char *slash = strrchr(env_file, '/'), *base = slash ? slash + 1 : env_file;
+	unsigned long long hash = 14695981039346656037ULL; /* FNV-1a */
+	char parent[4096];
+	struct stat st;
+	unsigned long long id[2] = { 0, 0 };
+	const unsigned char *bytes;
+
+	snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - env_file) : 1,
+		 slash ? (slash == env_file ? "/" : env_file) : ".");
+	if (stat(parent, &st) == 0) {
+		id[0] = (unsigned long long)st.st_dev;
+		id[1] = (unsigned long long)st.st_ino;
+	} else {
+		base = env_file;
+	}
+	bytes = (const unsigned char *)id;
+	for (size_t i = 0; i < sizeof id; i++)
+		hash = (hash ^ bytes[i]) * 1099511628211ULL;
+	for (bytes = (const unsigned char *)base; *bytes; bytes++)
+		hash = (hash ^ *bytes) * 1099511628211ULL;
+	snprintf(out, cap, "%s/claim-%016llx", registry_dir(), hash);
+}
+
+/* The pid that the holder of the claim at path wrote into it; 0 if none yet. */
+static pid_t claim_holder_pid(const char *path)
+{
+	char text[16] = "";
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return 0;
+	if (read(fd, text, sizeof text - 1) < 0)
+		text[0] = '\0';
+	close(fd);
+	return (pid_t)atoi(text);
+}
+
+void registry_claim(const char *env_file)
+{
+	pid_t holder;
+
+	claim_path(env_file, claim_name, sizeof claim_name);
+	claim_fd = take_lock(claim_name, false);
+	if (claim_fd < 0 && errno != EWOULDBLOCK)
+		cli_fail("claiming %s in %s: %s", env_file, registry_dir(), strerror(errno));
+	if (claim_fd < 0 && (holder = claim_holder_pid(claim_name)) > 0)
+		cli_fail("%s belongs to a launch that is still running (supervisor %d); stop it "
+			 "first with 'epr stop %s'", env_file, (int)holder, env_file);
+	if (claim_fd < 0)
+		cli_fail("%s belongs to a launch that is still running; stop it first with "
+			 "'epr stop %s'", env_file, env_file);
+	claim_holder = getpid();
+	release_when_done();
+	if (ftruncate(claim_fd, 0) != 0)
+		return; /* what a dead holder wrote only misnames it in a message */
+}
+
+int registry_claim_fd(void)
+{
+	return claim_fd;
+}
+
+void registry_claim_adopt(int fd)
+{
+	claim_fd = fd;
+	claim_holder = getpid();
+}
+
+void registry_claim_disown(void)
+{
+	if (claim_fd >= 0)
+		close(claim_fd);
+	claim_fd = -1;
+	claim_holder = 0;
+}
+
+/* ---- entries ---- */
+
+/* "%XX" for every byte outside safe (and '%' itself), so that any argument fits in a value
+ * that envfile_value_ok takes; its length, or cap if it does not fit. */
+static size_t encode(const char *in, char *out, size_t cap)
+{
+	size_t used = 0;
+
+	for (; *in; in++) {
+		if (used + 4 > cap)
+			return cap;
+		if (*in != '%' && strchr(safe, *in))
+			out[used++] = *in;
+		else
+			used += (size_t)snprintf(out + used, cap - used, "%%%02X", (unsigned char)*in);
+	}
+	out[used] = '\0';
+	return used;
+}
+
+void registry_set_command(struct launch_entry *e, char *const argv[])
+{
+	size_t used = 0, cap = sizeof e->command;
+
+	e->command[0] = '\0';
+	e->command_cut = false;
+	for (size_t i = 0; argv[i]; i++) {
+		size_t sep = i ? strlen(ARG_SEP) : 0, len;
+
+		if (used + sep >= cap ||
+		    (len = encode(argv[i], e->command + used + sep, cap - used - sep)) == cap - used - sep) {
+			e->command[used] = '\0';
+			e->command_cut = true;
+			return;
+		}
+		if (sep)
+			memcpy(e->command + used, ARG_SEP, sep);
+		used += sep + len;
+	}
+}
+
+/* The next argument of a command at *at into out (decoded, NUL-terminated, at most cap - 1
+ * bytes); false when there is none. */
+static bool next_argument(const char **at, char *out, size_t cap)
+{
+	const char *in = *at;
+	size_t used = 0;
+	unsigned byte;
+	int n;
+
+	if (!in)
+		return false;
+	for (; *in; in++) {
+		if (strncmp(in, ARG_SEP, strlen(ARG_SEP)) == 0)
+			break;
+		if (*in == '%' && sscanf(in + 1, "%2x%n", &byte, &n) == 1 && n == 2) {
+			in += 2;
+		} else {
+			byte = (unsigned char)*in;
+		}
+		if (used + 1 < cap)
+			out[used++] = (char)byte;
+	}
+	out[used] = '\0';
+	*at = *in ? in + strlen(ARG_SEP) : NULL;
+	return true;
+}
+
+char *registry_command_text(const struct launch_entry *e, bool printable)
+{
+	/* A byte takes at most 4 in sh quoting ("'\''"), an argument 3 more with its space. */
+	size_t cap = 4 * sizeof e->command + 8, used = 0;
+	char *text = malloc(cap), *arg = malloc(sizeof e->command);
+	const char *at = e->command[0] ? e->command : NULL;
+
+	if (!text || !arg)
+		cli_fail("listing the launches: out of memory");
+	text[0] = '\0';
+	while (next_argument(&at, arg, sizeof e->command)) {
+		if (used)
+			text[used++] = ' ';
+		used += sh_quote(arg, text + used, cap - used - 5);
+	}
+	if (e->command_cut)
+		used += (size_t)snprintf(text + used, cap - used, "%s...", used ? " " : "");
+	for (char *c = text; printable && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	free(arg);
+	return text;
+}
+
+static int fill(struct envfile *ef, const struct launch_entry *e)
+{
 	char n[24];
 
 	envfile_init(ef);
@@ -134,29 +446,50 @@ static int fill(struct envfile *ef, void *arg)
 	if (e->tree[0] && envfile_set(ef, KEY_TREE, e->tree) != 0)
 		return -1;
 	if (e->command[0]) {
-		char coded[3 * sizeof e->command];
+		/* Only shown by epr list: what does not fit is left out, whole arguments first. */
+		static char coded[sizeof e->command];
+		bool cut = e->command_cut;
 
-		/* Only shown by epr list: a file too full for it still records the launch. */
-		encode(e->command, coded, sizeof coded);
-		envfile_set(ef, KEY_COMMAND, coded);
+		snprintf(coded, sizeof coded, "%s", e->command);
+		while (envfile_set(ef, KEY_COMMAND, coded) != 0 && errno == ENOSPC) {
+			char *last = strstr(coded, ARG_SEP), *next;
+
+			while (last && (next = strstr(last + 1, ARG_SEP)))
+				last = next;
+			if (!last)
+				break;
+			*last = '\0';
+			cut = true;
+		}
+		if (cut)
+			envfile_set(ef, KEY_COMMAND_CUT, "1");
 	}
 	return 0;
 }
 
 int registry_write(const struct launch_entry *e)
 {
+	static struct envfile ef;
 	char path[4200];
 
+	if (fill(&ef, e) != 0)
+		return -1;
 	entry_path(e->supervisor, path, sizeof path);
-	return envfile_update(path, fill, (void *)e);
+	return envfile_replace(path, &ef);
 }
 
 void registry_remove(pid_t supervisor)
 {
 	char path[4200];
 
+	if (supervisor != lock_holder || lock_holder != getpid())
+		return;
 	entry_path(supervisor, path, sizeof path);
 	unlink(path);
+	lock_path(supervisor, path, sizeof path);
+	unlink_own(lock_fd, path);
+	if (claim_fd >= 0 && claim_holder == getpid())
+		unlink_own(claim_fd, claim_name);
 }
 
 static unsigned long long number(const struct envfile *ef, const char *key)
@@ -169,6 +502,7 @@ static unsigned long long number(const struct envfile *ef, const char *key)
 static int read_path(const char *path, struct launch_entry *e)
 {
 	static struct envfile ef;
+	char cut[4];
 
 	if (envfile_read(path, &ef) != 0)
 		return -1;
@@ -189,12 +523,9 @@ static int read_path(const char *path, struct launch_entry *e)
 		e->tmpdir[0] = '\0';
 	e->owner = (pid_t)number(&ef, KEY_OWNER);
 	e->owner_start = number(&ef, KEY_OWNER_START);
-	{
-		char coded[3 * sizeof e->command];
-
-		if (envfile_get(&ef, KEY_COMMAND, coded, sizeof coded) >= 0)
-			decode(coded, e->command, sizeof e->command);
-	}
+	if (envfile_get(&ef, KEY_COMMAND, e->command, sizeof e->command) < 0)
+		e->command[0] = '\0';
+	e->command_cut = envfile_get(&ef, KEY_COMMAND_CUT, cut, sizeof cut) > 0;
 	return 0;
 }
 
@@ -203,7 +534,13 @@ int registry_read(pid_t supervisor, struct launch_entry *e)
 	char path[4200];
 
 	entry_path(supervisor, path, sizeof path);
-	return read_path(path, e);
+	if (read_path(path, e) != 0)
+		return -1;
+	if (e->supervisor != supervisor) { /* not what its name says: not an entry of epr's */
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
 }
 
 int registry_each(int (*each)(const struct launch_entry *e, void *arg), void *arg)
@@ -215,14 +552,12 @@ int registry_each(int (*each)(const struct launch_entry *e, void *arg), void *ar
 	if (!d)
 		return 0;
 	while (rc == 0 && (ent = readdir(d))) {
-		struct launch_entry e;
-		char path[4400];
-		size_t len = strlen(ent->d_name);
+		static struct launch_entry e;
+		size_t digits = strspn(ent->d_name, "0123456789");
 
-		if (len < 8 || strcmp(ent->d_name + len - 7, ".launch") != 0)
+		if (!digits || strcmp(ent->d_name + digits, ".launch") != 0)
 			continue;
-		snprintf(path, sizeof path, "%s/%s", registry_dir(), ent->d_name);
-		if (read_path(path, &e) == 0)
+		if (registry_read((pid_t)atoi(ent->d_name), &e) == 0)
 			rc = each(&e, arg);
 	}
 	closedir(d);
@@ -293,20 +628,49 @@ size_t registry_processes(const struct launch_entry *e, struct launch_process *o
 
 enum entry_state registry_state(const struct launch_entry *e)
 {
-	struct launch_process procs[256];
+	static struct launch_process procs[256];
 	size_t n = registry_processes(e, procs, sizeof procs / sizeof procs[0]);
+	bool foreign = false;
 
-	if (proc_running(e->supervisor, e->supervisor_start)) {
-		uid_t uid = proc_uid(e->supervisor);
-
-		if (uid == getuid())
-			return ENTRY_SUPERVISED;
-		if (uid != (uid_t)-1)
-			return ENTRY_FOREIGN;
-		/* it exited in between: what did it leave? */
-	}
-	for (size_t i = 0; i < n; i++)
-		if (proc_running(procs[i].pid, procs[i].start))
+	if (registry_supervised(e))
+		return ENTRY_SUPERVISED;
+	for (size_t i = 0; i < n; i++) {
+		if (!proc_running(procs[i].pid, procs[i].start))
+			continue;
+		if (proc_uid(procs[i].pid) == getuid())
 			return ENTRY_ORPHANED;
-	return ENTRY_OVER;
+		foreign = true; /* another user's: not ours to signal */
+	}
+	return foreign ? ENTRY_FOREIGN : ENTRY_OVER;
+}
+
+int registry_clean(const struct launch_entry *e)
+{
+	static struct launch_entry now;
+	char lock[4200], path[4200];
+	int fd, err = 0;
+
+	lock_path(e->supervisor, lock, sizeof lock);
+	entry_path(e->supervisor, path, sizeof path);
+	fd = take_lock(lock, false);
+	if (fd < 0)
+		return errno == EWOULDBLOCK ? 0 : -1; /* a live supervisor has that pid now */
+	/* Unless a later launch of that pid wrote it meanwhile. */
+	if (registry_read(e->supervisor, &now) != 0 || now.supervisor_start == e->supervisor_start)
+		if (unlink(path) != 0 && errno != ENOENT)
+			err = errno;
+	unlink(lock);
+	close(fd);
+	if (e->env_file[0]) {
+		char claim[sizeof claim_name];
+
+		claim_path(e->env_file, claim, sizeof claim);
+		fd = take_lock(claim, false);
+		if (fd >= 0) { /* else a live launch has claimed it since */
+			unlink(claim);
+			close(fd);
+		}
+	}
+	errno = err;
+	return err ? -1 : 0;
 }

@@ -33,18 +33,39 @@ static int pidfd_of(pid_t pid, unsigned long long start)
 	return fd;
 }
 
-/* Asks the supervisor to stop its launch, with the grace period in the signal's value: it
+/* A pidfd of e's supervisor while it holds its entry's lock, else -1: the pidfd is opened
+ * first, so that the process it names is the one that held the lock after it. */
+static int supervisor_pidfd(const struct launch_entry *e)
+{
+	int fd;
+
+	if (e->supervisor < 2)
+		return -1;
+	fd = (int)syscall(SYS_pidfd_open, e->supervisor, 0);
+	if (fd < 0 && errno != ESRCH && registry_supervised(e))
+		cli_fail("cannot open a pidfd of process %d: %s (epr stop needs Linux 5.3 or later)",
+			 (int)e->supervisor, strerror(errno));
+	if (fd >= 0 && !registry_supervised(e)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Asks the supervisor to stop its launch, with the grace period in the signal's value
+ * (milliseconds, rounded up: a grace under 1 ms must not read as 0, "the default"): it
  * exits once no process of the tree is left. 0, or an errno. */
 static int ask_supervisor(int pidfd, double grace)
 {
 	siginfo_t info;
+	int ms = (int)(grace * 1000);
 
 	memset(&info, 0, sizeof info);
 	info.si_signo = SIGTERM;
 	info.si_code = SI_QUEUE;
 	info.si_pid = getpid();
 	info.si_uid = getuid();
-	info.si_value.sival_int = (int)(grace * 1000);
+	info.si_value.sival_int = (double)ms < grace * 1000 || ms < 1 ? ms + 1 : ms;
 	if (syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, &info, 0) != 0 && errno != ESRCH)
 		return errno; /* ESRCH: it exited meanwhile, which a poll of its pidfd sees */
 	return 0;
@@ -59,7 +80,8 @@ bool launch_stop_begin(struct launch_stop *s, const struct launch_entry *e, doub
 	s->n_orphans = 0;
 	s->error = 0;
 	s->survivors = false;
-	s->supervisor = pidfd_of(e->supervisor, e->supervisor_start);
+	s->waited = 0;
+	s->supervisor = supervisor_pidfd(e);
 	if (s->supervisor >= 0) {
 		s->error = ask_supervisor(s->supervisor, grace);
 		if (s->error) {
@@ -72,8 +94,14 @@ bool launch_stop_begin(struct launch_stop *s, const struct launch_entry *e, doub
 	for (size_t i = 0; i < n; i++)
 		if ((s->orphans[s->n_orphans] = pidfd_of(procs[i].pid, procs[i].start)) >= 0)
 			s->n_orphans++;
-	for (size_t i = 0; i < s->n_orphans; i++)
-		syscall(SYS_pidfd_send_signal, s->orphans[i], SIGTERM, NULL, 0);
+	for (size_t i = 0; i < s->n_orphans; i++) {
+		if (syscall(SYS_pidfd_send_signal, s->orphans[i], SIGTERM, NULL, 0) == 0 || errno != EPERM)
+			continue;
+		/* not ours to signal: said at once, not waited for */
+		s->error = EPERM;
+		close(s->orphans[i]);
+		s->orphans[i] = -1;
+	}
 	return s->n_orphans > 0;
 }
 
@@ -139,6 +167,7 @@ bool launch_stop_wait(struct launch_stop *s, size_t n, double grace)
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
+		s[i].waited = now_seconds() - kill_at + grace;
 		if (s[i].supervisor >= 0 && !s[i].error)
 			s[i].error = ETIMEDOUT;
 		for (size_t j = 0; j < s[i].n_orphans; j++)
@@ -151,6 +180,7 @@ bool launch_stop_wait(struct launch_stop *s, size_t n, double grace)
 
 int launch_clean_up(const struct launch_entry *e)
 {
-	registry_remove(e->supervisor);
+	if (registry_clean(e) != 0)
+		return -1;
 	return e->tmpdir[0] ? private_dir_remove(e->tmpdir) : 0;
 }

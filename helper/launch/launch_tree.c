@@ -104,33 +104,12 @@ bool tree_reap(struct launch_state *l)
 	}
 }
 
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], buf[512], *paren;
-	FILE *f;
-	size_t n;
-	char state;
-	int ppid;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	paren = strrchr(buf, ')');
-	if (!paren || sscanf(paren + 1, " %c %d", &state, &ppid) != 2)
-		return -1;
-	return ppid;
-}
-
 bool tree_contains(pid_t pid)
 {
 	pid_t self = getpid();
 
 	for (int depth = 0; depth < TREE_DEPTH && pid > 1; depth++) {
-		pid = parent_of(pid);
+		pid = proc_parent(pid);
 		if (pid == self)
 			return true;
 	}

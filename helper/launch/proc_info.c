@@ -1,5 +1,7 @@
 /* What /proc says of a process that epr needs: when it started, which tells a reused pid,
- * and whose it is. */
+ * its state and parent, and whose it is. One parser of /proc/PID/stat for all of them. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,73 +9,95 @@
 
 #include "cli.h"
 
-unsigned long long proc_start_time(pid_t pid)
+/* Reads the whole of a small /proc file into buf (NUL-terminated); its length, or -1. */
+static ssize_t read_proc(pid_t pid, const char *file, char *buf, size_t cap)
 {
-	char path[64], buf[512], *close_paren, *field;
-	unsigned long long start = 0;
-	FILE *f;
-	size_t n;
+	char path[64];
+	ssize_t n;
+	int fd;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, cap - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return -1;
 	buf[n] = '\0';
-	close_paren = strrchr(buf, ')');
-	if (!close_paren)
-		return 0;
+	return n;
+}
+
+int proc_stat_read(pid_t pid, struct proc_stat *out)
+{
+	char buf[1024], *field;
+	int ppid;
+
+	if (pid < 1 || read_proc(pid, "stat", buf, sizeof buf) < 0)
+		return -1;
+	/* comm (field 2) may hold spaces and parentheses: the fields resume after the last ')' */
+	field = strrchr(buf, ')');
+	if (!field || sscanf(field + 1, " %c %d", &out->state, &ppid) != 2)
+		return -1;
+	out->ppid = (pid_t)ppid;
 	/* starttime is field 22; the field after comm is 3 */
-	field = close_paren + 1;
 	for (int i = 3; i <= 22 && field; i++) {
 		field = strchr(field, ' ');
 		if (field)
 			field++;
 	}
-	if (field)
-		start = strtoull(field, NULL, 10);
-	return start;
+	out->start = field ? strtoull(field, NULL, 10) : 0;
+	return out->start ? 0 : -1;
+}
+
+unsigned long long proc_start_time(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_stat_read(pid, &st) == 0 ? st.start : 0;
 }
 
 bool proc_running(pid_t pid, unsigned long long start)
 {
-	char path[64], buf[512], *paren, state;
-	FILE *f;
-	size_t n;
+	struct proc_stat st;
 
-	if (pid < 1 || !start || proc_start_time(pid) != start)
-		return false;
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	paren = strrchr(buf, ')');
 	/* A zombie runs no code and holds no port; PID 1 may never reap it. */
-	return paren && sscanf(paren + 1, " %c", &state) == 1 && state != 'Z' && state != 'X';
+	return start && proc_stat_read(pid, &st) == 0 && st.start == start && st.state != 'Z' &&
+	       st.state != 'X';
+}
+
+pid_t proc_parent(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_stat_read(pid, &st) == 0 ? st.ppid : -1;
+}
+
+/* A "Name:\tvalue" line of /proc/PID/status as a number; -1 if it is gone. */
+static long status_field(pid_t pid, const char *name)
+{
+	char buf[2048], key[32];
+	const char *at;
+
+	if (read_proc(pid, "status", buf, sizeof buf) < 0)
+		return -1;
+	snprintf(key, sizeof key, "\n%s:", name);
+	at = strstr(buf, key);
+	return at ? strtol(at + strlen(key), NULL, 10) : -1;
 }
 
 uid_t proc_uid(pid_t pid)
 {
-	char path[64], line[256];
-	unsigned long uid;
-	uid_t found = (uid_t)-1;
-	FILE *f;
+	long uid = status_field(pid, "Uid");
 
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return found;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "Uid: %lu", &uid) == 1) {
-			found = (uid_t)uid;
-			break;
-		}
-	fclose(f);
-	return found;
+	return uid < 0 ? (uid_t)-1 : (uid_t)uid;
+}
+
+pid_t proc_thread_group(pid_t tid)
+{
+	return (pid_t)status_field(tid, "Tgid");
 }
 
 long long proc_age(unsigned long long start)

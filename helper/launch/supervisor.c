@@ -109,6 +109,7 @@ static _Noreturn void exec_child(const struct launch_state *l, int report, int p
 	/* A foreground server dies with a killed supervisor; a daemon that forked away does
 	 * not, and epr stop finds it through the registry's tree snapshot. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	registry_close_inherited();
 	if (pass >= 0)
 		install_filter(pass, report);
 	if (!l->foreground) {
@@ -177,7 +178,7 @@ static void register_launch(const struct launch_state *l)
 		snprintf(e.tmpdir, sizeof e.tmpdir, "%s", l->tmpdir);
 	e.owner = l->owner;
 	e.owner_start = l->owner_start;
-	registry_command(l->argv, e.command, sizeof e.command);
+	registry_set_command(&e, l->argv);
 	tree_snapshot(e.tree, sizeof e.tree);
 	if (registry_write(&e) != 0)
 		cli_warn("recording the launch in %s: %s", registry_dir(), strerror(errno));
@@ -533,6 +534,13 @@ int supervisor_run(struct launch_state *l)
 		cli_fail("timerfd: %s", strerror(errno));
 	if (tree_become_subreaper() != 0)
 		cli_fail("cannot become a child subreaper: %s", strerror(errno));
+	/* Before CMD runs, for as long as the supervisor lives: what says the launch is alive. */
+	if (registry_hold() != 0) {
+		cli_warn("cannot lock the launch's entry in %s: %s", registry_dir(), strerror(errno));
+		if (!l->foreground)
+			remove_files(l, false);
+		return EXIT_FAILURE;
+	}
 	launch_ports_init(l);
 	shim_socket = channel_open(l);
 	if (shim_socket < 0)

@@ -604,6 +604,32 @@ static void test_claim(void)
 	ok(!envfile_is_epr(&ef), "is_epr: EPR_ without '=' is not a key line");
 }
 
+/* envfile_replace: the single writer's write and rename, with no lock file. */
+static void test_replace(void)
+{
+	struct envfile ef;
+	char buf[256], names[256];
+
+	clean_tmp();
+	load(&ef, "EPR_PORT=1\n");
+	is_int(envfile_replace(in_tmp("r.env"), &ef), 0, "replace: creates a missing file");
+	read_file(in_tmp("r.env"), buf, sizeof buf);
+	is_str(buf, "EPR_PORT=1\n", "replace: ... with the text");
+	load(&ef, "EPR_PORT=2\n");
+	is_int(envfile_replace(in_tmp("r.env"), &ef), 0, "replace: an existing file");
+	read_file(in_tmp("r.env"), buf, sizeof buf);
+	is_str(buf, "EPR_PORT=2\n", "replace: ... with the new text");
+	dir_entries(names, sizeof names);
+	is_str(names, "r.env", "replace: no temporary or lock file is left");
+	if (symlink(in_tmp("target"), in_tmp("link.env")) != 0)
+		tap_bail("symlink: %s", strerror(errno));
+	is_int(envfile_replace(in_tmp("link.env"), &ef), 0, "replace: a symlink at the path ...");
+	ok(access(in_tmp("target"), F_OK) != 0, "replace: ... is replaced, never followed");
+	is_int(envfile_replace(in_tmp("nodir/r.env"), &ef), -1, "replace: a missing directory ...");
+	is_int(errno, ENOENT, "replace: ... fails with ENOENT");
+	clean_tmp();
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL)
@@ -620,6 +646,7 @@ int main(void)
 	test_update_lock_timeout();
 	test_unsafe_values();
 	test_claim();
+	test_replace();
 	clean_tmp();
 	rmdir(tmpdir);
 	return tap_done();
