@@ -194,8 +194,12 @@ int supervised_call(int op, int fd, const struct sockaddr *addr, socklen_t len, 
 	}
 	close(conn);
 	if (rep.result == -ESHUTDOWN) {
-		log_failure(op == LAUNCH_LISTEN ? "is stopping it: listen refused"
-						: "is stopping it: bind refused", 0);
+		if (op == LAUNCH_BIND)
+			log_failure("is stopping it: bind refused", 0);
+		else if (op == LAUNCH_LISTEN)
+			log_failure("is stopping it: listen refused", 0);
+		else
+			log_failure("is stopping it: request refused", 0);
 		errno = ESHUTDOWN;
 		return -1;
 	}
