@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <linux/close_range.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "launch.h"
 
 #define DEFAULT_TIMEOUT 30.0
+#define FORWARD_WAIT 5.0 /* s: after a forwarded signal, for the supervisor to stop CMD (3 s) */
 
 static struct launch_state s;
 static struct launch options;
@@ -274,31 +277,73 @@ static _Noreturn void become_supervisor(int ready)
 	exit(supervisor_run(&s));
 }
 
-/* Waits for the supervisor's word: 0 once ready, else the status for epr start. */
+/* Waits for the supervisor's word: 0 once ready, else the status for epr start. A signal
+ * caught meanwhile is forwarded as it is (the supervisor stops CMD and says so) and epr
+ * start then dies of it; a supervisor that has not exited FORWARD_WAIT later (frozen, say)
+ * gets SIGKILL, and CMD dies with it. The signals are blocked but while ppoll waits, so
+ * that none is caught between a look at caught_signal and the wait. */
 static int wait_ready(pid_t supervisor, int ready)
 {
+	int pidfd = (int)syscall(SYS_pidfd_open, supervisor, 0), status;
+	sigset_t caught, unblocked;
+	double deadline = 0;
 	char word = 0;
-	bool forwarded = false;
-	int status;
-	ssize_t n;
 
+	sigemptyset(&caught);
+	sigaddset(&caught, SIGINT);
+	sigaddset(&caught, SIGTERM);
+	sigaddset(&caught, SIGHUP);
+	sigprocmask(SIG_BLOCK, &caught, &unblocked);
 	for (;;) {
-		n = read(ready, &word, 1);
-		if (n < 0 && errno == EINTR) {
-			if (caught_signal && !forwarded)
-				kill(supervisor, SIGTERM); /* it stops CMD and says so */
-			forwarded = forwarded || caught_signal;
-			continue;
+		struct pollfd p[2] = { { ready, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+		struct timespec left, *limit = NULL;
+
+		if (caught_signal && !deadline) {
+			kill(supervisor, caught_signal);
+			deadline = now_seconds() + FORWARD_WAIT;
 		}
-		break;
+		if (deadline) {
+			double rest = deadline - now_seconds();
+
+			if (rest <= 0) {
+				cli_warn("the supervisor (pid %d) did not stop within %g seconds of SIG%s; "
+					 "killing it", (int)supervisor, FORWARD_WAIT,
+					 sigabbrev_np(caught_signal));
+				kill(supervisor, SIGKILL);
+				break;
+			}
+			left.tv_sec = (time_t)rest;
+			left.tv_nsec = (long)((rest - (double)left.tv_sec) * 1e9);
+			limit = &left;
+		} else if (ready < 0 && pidfd < 0) {
+			break; /* no pidfd (before Linux 5.3): waitpid alone */
+		}
+		if (ppoll(p, 2, limit, &unblocked) < 0)
+			continue; /* EINTR: a signal was caught */
+		if (p[0].revents) {
+			ssize_t n = read(ready, &word, 1);
+
+			close(ready);
+			ready = -1;
+			if (n == 1 && word == 'R' && !caught_signal) {
+				if (pidfd >= 0)
+					close(pidfd);
+				sigprocmask(SIG_SETMASK, &unblocked, NULL);
+				return 0;
+			}
+		}
+		if (p[1].revents)
+			break; /* it exited */
 	}
-	close(ready);
-	if (n == 1 && word == 'R' && !caught_signal)
-		return 0;
-	if (n == 1 && word == 'R')
-		kill(supervisor, SIGTERM);
+	if (ready >= 0)
+		close(ready);
+	if (pidfd >= 0)
+		close(pidfd);
 	while (waitpid(supervisor, &status, 0) < 0 && errno == EINTR)
 		;
+	sigprocmask(SIG_SETMASK, &unblocked, NULL);
+	if (caught_signal)
+		return 128 + caught_signal;
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status) ? WEXITSTATUS(status) : EXIT_FAILURE;

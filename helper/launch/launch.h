@@ -93,11 +93,18 @@ bool tree_contains(pid_t pid);
 /* Writes "pid:start" items of the tree, comma-separated, into out. */
 void tree_snapshot(char *out, size_t cap);
 
-/* launch_channel.c: the abstract socket the shim talks to. */
-/* Creates it, naming it in l->socket_name. The listening fd, or -1 with errno. */
+/* launch_channel.c: the abstract socket the shim talks to. Driven from the supervisor's
+ * poll loops, as the waits are: it never blocks, whatever a peer does. */
+#define CHANNEL_PEERS 32 /* connections kept waiting for their request at once */
+#define CHANNEL_POLLFDS (2 + CHANNEL_PEERS) /* the listener, a timer, the connections */
+/* Creates it, naming it in l->socket_name; it lives as long as the supervisor. 0, or -1
+ * with errno. */
 int channel_open(struct launch_state *l);
-/* Accepts and answers one request; false when none was waiting. */
-bool channel_serve(struct launch_state *l, int listener);
+/* Fills CHANNEL_POLLFDS entries of p (fd -1 for those not in use). */
+void channel_pollfds(struct pollfd *p);
+/* After poll: answers the requests that arrived (with -ESHUTDOWN while the launch stops),
+ * accepts new peers, drops silent ones. True when some request was answered. */
+bool channel_events(struct launch_state *l, const struct pollfd *p);
 
 /* listeners.c: which of the launch's sockets listen, from the kernel's sock_diag. */
 /* Sets found[i] for each socket inodes[i] (bound to ports[i]) that listens (TCP) or is bound

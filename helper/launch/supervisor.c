@@ -1,7 +1,7 @@
 /* The supervisor: one small process per launch that owns it while it lives. It spawns CMD,
  * answers the shim's binds and listens, tells epr start when the launch is ready, and stops
  * the whole tree. Single-threaded and event-driven: poll() on a signalfd, the shim's socket
- * and a timerfd; no sleep loops. */
+ * and its connections, and a timerfd; no sleep loops, no blocking read. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,7 +32,7 @@
  * mask and dispositions are reset before exec. */
 static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
-static int sigfd = -1, timer = -1, shim_socket = -1, notifier = -1;
+static int sigfd = -1, timer = -1, notifier = -1;
 static int log_out = -1; /* epr start: the log, opened once, before CMD runs */
 
 static void block_signals(void)
@@ -208,7 +208,8 @@ static void drain_signals(void)
 }
 
 /* SIGTERM to the whole tree, SIGKILL after grace, until no process is left. 0, or -1 if
- * some process outlived SIGKILL by KILL_WAIT. */
+ * some process outlived SIGKILL by KILL_WAIT. The shim's socket stays ours meanwhile, and
+ * its requests are refused (the phase is LAUNCH_STOPPING). */
 static int stop_tree(struct launch_state *l, double grace)
 {
 	double deadline = now_seconds() + grace;
@@ -218,7 +219,7 @@ static int stop_tree(struct launch_state *l, double grace)
 	l->phase = LAUNCH_STOPPING;
 	tree_signal(SIGTERM);
 	for (;;) {
-		struct pollfd p = { sigfd, POLLIN, 0 };
+		struct pollfd p[1 + CHANNEL_POLLFDS] = { { sigfd, POLLIN, 0 } };
 		double left;
 
 		if (tree_reap(l))
@@ -232,7 +233,9 @@ static int stop_tree(struct launch_state *l, double grace)
 			deadline = now_seconds() + KILL_WAIT;
 			continue;
 		}
-		poll(&p, 1, (int)(left * 1000) + 1);
+		channel_pollfds(p + 1);
+		poll(p, 1 + CHANNEL_POLLFDS, (int)(left * 1000) + 1);
+		channel_events(l, p + 1);
 		drain_signals();
 		if (killed) /* what forked in between is killed too */
 			tree_signal(SIGKILL);
@@ -337,13 +340,8 @@ static int finish(struct launch_state *l)
  * exit: the whole tree, then what start made. */
 static int stop_launch(struct launch_state *l, double grace)
 {
-	int rc;
+	int rc = stop_tree(l, grace);
 
-	if (shim_socket >= 0) {
-		close(shim_socket); /* binds from now on fail at once */
-		shim_socket = -1;
-	}
-	rc = stop_tree(l, grace);
 	if (rc != 0)
 		cli_warn("some process of %s outlived SIGKILL", l->name);
 	if (!l->foreground)
@@ -435,7 +433,8 @@ static int owner_exited(struct launch_state *l)
 }
 
 /* Where each descriptor sits in the poll set; the exports' pidfds follow. */
-enum { P_SIGNALS, P_SHIM, P_TIMER, P_NOTIFIER, P_OWNER, P_WAIT, P_EXPORTS = P_WAIT + WAIT_POLLFDS };
+enum { P_SIGNALS, P_TIMER, P_NOTIFIER, P_OWNER, P_WAIT, P_CHANNEL = P_WAIT + WAIT_POLLFDS,
+       P_EXPORTS = P_CHANNEL + CHANNEL_POLLFDS };
 
 static int loop(struct launch_state *l)
 {
@@ -449,11 +448,11 @@ static int loop(struct launch_state *l)
 
 		/* An fd of -1 is ignored by poll. */
 		p[P_SIGNALS] = (struct pollfd){ sigfd, POLLIN, 0 };
-		p[P_SHIM] = (struct pollfd){ shim_socket, POLLIN, 0 };
 		p[P_TIMER] = (struct pollfd){ timer, POLLIN, 0 };
 		p[P_NOTIFIER] = (struct pollfd){ notifier, POLLIN, 0 };
 		p[P_OWNER] = (struct pollfd){ l->owner_fd, POLLIN, 0 };
 		wait_pollfds(l, p + P_WAIT);
+		channel_pollfds(p + P_CHANNEL);
 		/* The processes that listen: their exit closes ports, which then go unexported. */
 		for (size_t i = 0; i < l->n_exports; i++) {
 			if (l->exports[i].pidfd < 0)
@@ -480,12 +479,9 @@ static int loop(struct launch_state *l)
 			if (l->phase == LAUNCH_STARTING && !l->foreground && (rc = become_ready(l)) != 0)
 				return rc;
 		}
-		if (p[P_SHIM].revents & POLLIN) {
-			while (channel_serve(l, shim_socket))
-				;
-			if (l->phase == LAUNCH_STARTING && !l->foreground && (rc = become_ready(l)) != 0)
-				return rc;
-		}
+		if (channel_events(l, p + P_CHANNEL) && l->phase == LAUNCH_STARTING && !l->foreground &&
+		    (rc = become_ready(l)) != 0)
+			return rc;
 		if (p[P_TIMER].revents & POLLIN) {
 			uint64_t expired;
 
@@ -542,8 +538,7 @@ int supervisor_run(struct launch_state *l)
 		return EXIT_FAILURE;
 	}
 	launch_ports_init(l);
-	shim_socket = channel_open(l);
-	if (shim_socket < 0)
+	if (channel_open(l) != 0)
 		cli_fail("cannot open the supervisor's socket: %s", strerror(errno));
 	if (setenv(EPR_ENV_SUPERVISOR, l->socket_name, 1) != 0)
 		cli_fail("setting %s: %s", EPR_ENV_SUPERVISOR, strerror(errno));
