@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
-#include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,8 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include "seccomp_bpf.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -88,7 +89,7 @@ static int handle(int listener, const struct seccomp_notif *n, const struct inte
 	/* Only native calls have the argument layout read below (libseccomp's arch tokens are
 	 * the AUDIT_ARCH_* values); the filter lets other architectures through anyway. An
 	 * i386 socketcall() arrives with another nr and is passed through too. */
-	if (n->data.arch != seccomp_arch_native() || (!is_bind && n->data.nr != __NR_listen) ||
+	if (n->data.arch != seccomp_bpf_native_arch() || (!is_bind && n->data.nr != __NR_listen) ||
 	    (is_bind ? !ops->bind : !ops->listen))
 		return INTERCEPT_CONTINUE;
 	/* A thread-group leader (a single-threaded server, a main thread) is its own tgid: one
