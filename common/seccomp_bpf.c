@@ -184,13 +184,21 @@ bool seccomp_bpf_present(void)
 	return present;
 }
 
-int seccomp_bpf_no_new_privs_if_needed(void)
+bool seccomp_bpf_privileged(void)
 {
 	struct __user_cap_header_struct head = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	int saved = errno;
+	bool admin = syscall(SYS_capget, &head, data) == 0 &&
+		     (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN));
 
-	if (syscall(SYS_capget, &head, data) == 0 &&
-	    (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)))
+	errno = saved;
+	return admin;
+}
+
+int seccomp_bpf_no_new_privs_if_needed(void)
+{
+	if (seccomp_bpf_privileged())
 		return 0;
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 ? 0 : -errno;
 }

@@ -45,6 +45,9 @@ unsigned seccomp_bpf_native_arch(void);
 /* Whether the calling thread runs under epr's filter (the probe). */
 bool seccomp_bpf_present(void);
 
+/* Whether the thread has CAP_SYS_ADMIN, with which a filter loads without no_new_privs. */
+bool seccomp_bpf_privileged(void);
+
 /* Sets no_new_privs unless the thread has CAP_SYS_ADMIN, which loads a filter without it:
  * a setuid program run by root then keeps its privileges. 0, or -errno. */
 int seccomp_bpf_no_new_privs_if_needed(void);
