@@ -54,7 +54,8 @@ static bool read_exact(int fd, void *buf, size_t len, unsigned long long at)
 #elif defined(__loongarch__)
 #define NATIVE_MACHINE EM_LOONGARCH
 #else
-#error "elf_kind.c: name this architecture's ELF machine"
+#define NATIVE_MACHINE EM_NONE
+_Static_assert(NATIVE_MACHINE != EM_NONE, "elf_kind.c: name this architecture's ELF machine");
 #endif
 #define NATIVE_CLASS (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32)
 

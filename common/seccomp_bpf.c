@@ -44,7 +44,8 @@
 #define NATIVE_ARCH AUDIT_ARCH_S390X
 #else
 /* 32-bit builds multiplex bind through socketcall, which this program does not decode. */
-#error "seccomp_bpf.c: no filter for this architecture"
+#define NATIVE_ARCH 0u
+_Static_assert(NATIVE_ARCH != 0u, "seccomp_bpf.c: no filter for this architecture");
 #endif
 
 /* seccomp_data: nr at 0, arch at 4, args[i] (64-bit) at 16 + 8 i; the low word of an

@@ -84,6 +84,15 @@ static bool names_self(const char *list)
 	return false;
 }
 
+/* Whether envp names the supervisor of another launch: an epr inside this launch, whose
+ * own supervisor's child execs its command. */
+static bool other_launch(char *const envp[])
+{
+	const char *supervisor = env_value(envp, EPR_ENV_SUPERVISOR);
+
+	return supervisor && *supervisor && strcmp(supervisor, config_get()->supervisor) != 0;
+}
+
 /* Whether the next image gets the shim and this launch's supervisor from envp. */
 static bool keeps_shim(char *const envp[])
 {
@@ -220,6 +229,9 @@ static void classify(int dirfd, const char *path, bool empty_path, bool nofollow
 	 * catch what it or its children bind. */
 	if (p->need == NEED_NOTHING && p->regular && !keeps_shim(envp))
 		p->need = NEED_FILTER;
+	/* A launch of its own (epr run or start inside this one) catches it itself. */
+	if (p->need == NEED_FILTER && other_launch(envp))
+		p->need = NEED_NOTHING;
 }
 
 static void say(const char *path, const char *what, const char *detail, int err)

@@ -214,3 +214,19 @@ PY
 	[ "$(grep -c '^libepr: ' <<<"$stderr")" -eq 1 ]
 	[[ $stderr == *"libepr: sh["*"]: error: $BATS_TEST_TMPDIR/tiny32: refused: it is a 32-bit i386 program"* ]]
 }
+
+@test "an epr launch inside a launch catches its own command, dynamic or static" {
+	run netns_script <<'SH'
+"$EPR_BIN" run -- "$EPR_BIN" run -p 7000 -- python3 -c '
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 7000)); s.listen()
+print("LISTEN", s.getsockname()[1], flush=True)
+'
+"$EPR_BIN" run -- "$EPR_BIN" run -v -p 7001 -- "$STATIC" -n 1 -t 1 127.0.0.1 7001 2>&1
+SH
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "LISTEN "* ]]
+	[ "${lines[0]}" != "LISTEN 7000" ]
+	[[ $output == *"epr: bind 127.0.0.1:7001 -> "*" (seccomp)"* ]]
+}
