@@ -39,6 +39,8 @@ struct program {
 	struct elf_facts facts;
 	bool regular;      /* a regular file, which the exec may run */
 	bool setid;        /* its setuid or setgid bit changes this process's ids */
+	dev_t dev;         /* which file it is, to say a refusal once */
+	ino_t ino;
 };
 
 static char self_path[PATH_MAX]; /* libepr.so as the loader found it, for LD_PRELOAD */
@@ -160,6 +162,8 @@ static void inspect(int fd, struct program *p)
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return;
 	p->regular = true;
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
 	ids_after(fd, &st, &secure, &p->setid);
 	for (depth = 0;; depth++) {
 		elf_kind_of_fd(at, &p->facts);
@@ -234,6 +238,18 @@ static void classify(int dirfd, const char *path, bool empty_path, bool nofollow
 		p->need = NEED_NOTHING;
 }
 
+/* A shell that searches PATH itself tries each directory in turn (/usr/bin/su, then
+ * /bin/su, one file): a refusal is said once for a file in a process. */
+static bool said_before(const struct program *p)
+{
+	/* One word, exchanged atomically: threads racing may say it twice, never tear it. */
+	static unsigned long last;
+	unsigned long key = (unsigned long)getpid() * 2654435761u ^ (unsigned long)p->dev * 40503u ^
+			    (unsigned long)p->ino;
+
+	return p->regular && __atomic_exchange_n(&last, key, __ATOMIC_RELAXED) == key;
+}
+
 static void say(const char *path, const char *what, const char *detail, int err)
 {
 	struct logline l;
@@ -251,10 +267,15 @@ static void say(const char *path, const char *what, const char *detail, int err)
 	log_end(&l);
 }
 
-static int refuse_foreign(const char *path, const struct elf_facts *f)
+static int refuse_foreign(const char *path, const struct program *p)
 {
+	const struct elf_facts *f = &p->facts;
 	const char *machine = elf_machine_name(f->machine), *native = elf_machine_name(elf_native_machine());
 	struct logline l;
+
+	errno = EPERM;
+	if (said_before(p))
+		return -1;
 
 	log_start(&l, "error");
 	log_str(&l, path);
@@ -268,7 +289,6 @@ static int refuse_foreign(const char *path, const struct elf_facts *f)
 	log_str(&l, native ? native : "native");
 	log_str(&l, " programs only");
 	log_end(&l);
-	errno = EPERM;
 	return -1;
 }
 
@@ -281,8 +301,10 @@ static int filter(const char *path, const struct program *p)
 	if (seccomp_bpf_present())
 		return 0; /* caught already, since an earlier exec: filters are inherited */
 	if (p->setid && !seccomp_bpf_privileged()) {
-		say(path, "refused: it is setuid or setgid, and its binds can be caught only without "
-		    "those privileges (no_new_privs); a launch run as root keeps them", NULL, 0);
+		if (!said_before(p))
+			say(path, "refused: it is setuid or setgid, and its binds can be caught only "
+			    "without those privileges (no_new_privs); a launch run as root keeps them",
+			    NULL, 0);
 		errno = EPERM;
 		return -1;
 	}
@@ -319,14 +341,14 @@ static int filter(const char *path, const struct program *p)
 int exec_prepare_at(int dirfd, const char *path, bool empty_path, bool nofollow,
 		    char *const envp[])
 {
-	struct program p = { NEED_NOTHING, { ELF_UNKNOWN, false, 0, 0 }, false, false };
+	struct program p = { NEED_NOTHING, { ELF_UNKNOWN, false, 0, 0 }, false, false, 0, 0 };
 	int saved = errno;
 
 	if (!exec_watched() || !path)
 		return 0;
 	classify(dirfd, path, empty_path, nofollow, envp, &p);
 	if (p.need == NEED_REFUSAL)
-		return refuse_foreign(path, &p.facts);
+		return refuse_foreign(path, &p);
 	if (p.need == NEED_FILTER && filter(empty_path ? "(a descriptor)" : path, &p) < 0)
 		return -1;
 	errno = saved;

@@ -230,3 +230,19 @@ SH
 	[ "${lines[0]}" != "LISTEN 7000" ]
 	[[ $output == *"epr: bind 127.0.0.1:7001 -> "*" (seccomp)"* ]]
 }
+
+@test "a setuid program exec'd in a launch of a user other than root is refused with one line, not run unprivileged" {
+	[ "$(id -u)" = 0 ] || skip "needs root to become nobody"
+	command -v su >/dev/null || skip "su is not installed"
+	run_dir=$(mktemp -d /tmp/epr-wrappers.XXXXXX)
+	chown nobody:nogroup "$run_dir"
+	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env EPR_RUNTIME_DIR="$run_dir" "$EPR_BIN" run -- sh -c 'exec su -c "echo ran" root' </dev/null
+	rm -rf "$run_dir"
+	echo "stdout: $output"
+	echo "stderr: $stderr"
+	[ "$status" -eq 126 ]
+	[ -z "$output" ]
+	[ "$(grep -c '^libepr: ' <<<"$stderr")" -eq 1 ]
+	[[ $stderr == *"/su: refused: it is setuid or setgid, and its binds can be caught only without those privileges (no_new_privs)"* ]]
+}
