@@ -81,7 +81,7 @@ SECCOMP_DRIVER_SRC := tests/progs/seccomp_driver.c helper/seccomp/seccomp_filter
 	common/seccomp_bpf.c
 $(B)/tests/seccomp_driver: $(SECCOMP_DRIVER_SRC) helper/seccomp/seccomp_notify.h common/reserve.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(HELPER_INC) $(CFLAGS) -o $@ $(SECCOMP_DRIVER_SRC) -lseccomp
+	$(CC) $(BASE) $(HELPER_INC) $(CFLAGS) -o $@ $(SECCOMP_DRIVER_SRC)
 
 # Every bats suite through prove, whose closing "Result: PASS" CI reads.
 bats: all test-progs

@@ -110,8 +110,8 @@ static bool keeps_shim(char *const envp[])
 	return names_self(preload);
 }
 
-/* The ids after the exec (setuid and setgid bits apply unless no_new_privs or a nosuid
- * mount says not): *secure when the loader will run in secure mode and drop LD_PRELOAD,
+/* The ids after the exec of the file fd (-1: not open) with st (setuid and setgid bits
+ * apply unless no_new_privs or a nosuid mount says not): *secure when the loader will run in secure mode and drop LD_PRELOAD,
  * *setid when a bit changes them. File capabilities count as secure, not setid: under
  * no_new_privs the program runs without them. */
 static void ids_after(int fd, const struct stat *st, bool *secure, bool *setid)
@@ -120,7 +120,7 @@ static void ids_after(int fd, const struct stat *st, bool *secure, bool *setid)
 	gid_t rgid, egid, sgid, ngid;
 	struct statvfs vfs;
 	bool bits = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 &&
-		    !(fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID));
+		    !(fd >= 0 && fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID));
 
 	getresuid(&ruid, &euid, &suid);
 	getresgid(&rgid, &egid, &sgid);
@@ -128,7 +128,7 @@ static void ids_after(int fd, const struct stat *st, bool *secure, bool *setid)
 	ngid = bits && (st->st_mode & S_ISGID) && (st->st_mode & S_IXGRP) ? st->st_gid : egid;
 	*setid = nuid != euid || ngid != egid;
 	*secure = nuid != ruid || ngid != rgid ||
-		  (bits && fgetxattr(fd, "security.capability", NULL, 0) > 0);
+		  (bits && fd >= 0 && fgetxattr(fd, "security.capability", NULL, 0) > 0);
 }
 
 /* The interpreter named by a "#!" line in fd, into out; false when fd is no script. */
@@ -159,7 +159,8 @@ static void inspect(int fd, struct program *p)
 	bool secure = false;
 	int depth, at = fd;
 
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	/* No execute bit: the exec fails with EACCES on its own. */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
 		return;
 	p->regular = true;
 	p->dev = st.st_dev;
@@ -227,7 +228,16 @@ static void classify(int dirfd, const char *path, bool empty_path, bool nofollow
 		inspect(fd, p);
 		close(fd);
 	} else if (errno == EACCES && faccessat(dirfd, path, X_OK, AT_EACCESS) == 0) {
+		struct stat st;
+		bool secure;
+
 		p->need = NEED_FILTER; /* execute-only: it could be anything */
+		if (fstatat(dirfd, path, &st, nofollow ? AT_SYMLINK_NOFOLLOW : 0) == 0) {
+			p->regular = S_ISREG(st.st_mode);
+			p->dev = st.st_dev;
+			p->ino = st.st_ino;
+			ids_after(-1, &st, &secure, &p->setid);
+		}
 	}
 	/* With neither the shim nor our supervisor in its environment, nothing else will
 	 * catch what it or its children bind. */
