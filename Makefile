@@ -41,7 +41,7 @@ $(B)/libepr.so: $(SHIM_OBJ) shim/libepr.map
 		$(LDFLAGS) -o $@ $(SHIM_OBJ) -ldl
 
 $(B)/epr: $(HELPER_OBJ)
-	$(CC) $(CFLAGS) -pthread $(LDFLAGS) -o $@ $(HELPER_OBJ) -lseccomp
+	$(CC) $(CFLAGS) -pthread $(LDFLAGS) -o $@ $(HELPER_OBJ)
 
 $(B)/ephemeral-port-reserve: $(B)/epr
 	ln -sf epr $@
@@ -88,10 +88,11 @@ $(B)/tests/own_notifier: tests/progs/own_notifier.c
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< -lseccomp
 
 SECCOMP_DRIVER_SRC := tests/progs/seccomp_driver.c helper/seccomp/seccomp_filter.c \
-	helper/seccomp/seccomp_notify.c common/fd_pass.c common/reserve.c helper/seccomp/sys_socket.c
+	helper/seccomp/seccomp_notify.c common/fd_pass.c common/reserve.c helper/seccomp/sys_socket.c \
+	common/seccomp_bpf.c
 $(B)/tests/seccomp_driver: $(SECCOMP_DRIVER_SRC) helper/seccomp/seccomp_notify.h common/reserve.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(HELPER_INC) $(CFLAGS) -o $@ $(SECCOMP_DRIVER_SRC) -lseccomp
+	$(CC) $(BASE) $(HELPER_INC) $(CFLAGS) -o $@ $(SECCOMP_DRIVER_SRC)
 
 # Every bats suite through prove, whose closing "Result: PASS" CI reads.
 bats: all test-progs

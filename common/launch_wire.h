@@ -23,6 +23,9 @@
 enum launch_op {
 	LAUNCH_BIND = 1,   /* apply the policy to bind(fd, addr, addrlen) */
 	LAUNCH_LISTEN = 2, /* fd now listens: export its port if the launch handed it out */
+	LAUNCH_NOTIFIER = 3, /* fd is the listener of epr's seccomp filter, which the sender
+			      * loaded before it execs a program the shim cannot reach: serve it.
+			      * Result 0 once adopted; the sender execs only then. */
 };
 
 struct launch_request {

@@ -16,6 +16,9 @@
 #include "launch_wait.h"
 
 #define LAUNCH_MAX_EXPORTS EPR_MAX_EXPORTS
+/* seccomp listeners served at once: CMD's own, and one for each process the shim saw exec a
+ * program it cannot reach (each lives until the processes under that filter are gone). */
+#define LAUNCH_MAX_NOTIFIERS 64
 
 struct launch_export {
 	uint16_t port, sentinel; /* sentinel 0: a port-0 bind */
@@ -55,6 +58,7 @@ struct launch_state {
 	char socket_name[EPR_SUPERVISOR_NAME_MAX + 1];
 	char why[256];                /* why it is not ready yet */
 	struct launch_wait wait;      /* epr start --wait-*: readiness beyond the listen */
+	int notifiers[LAUNCH_MAX_NOTIFIERS]; /* seccomp listeners, -1 in a free slot */
 };
 
 /* launch_ports.c: the launch's ports. */
@@ -220,6 +224,14 @@ int launch_resolve(struct launch_state *l, char **shim);
 /* Answers one pending notification on listener with the launch's policy; false once the
  * listener is done (every target gone). */
 bool launch_seccomp_serve(struct launch_state *l, int listener);
+
+/* launch_notifiers.c: the seccomp listeners the supervisor serves. */
+/* Every slot free. */
+void launch_notifiers_init(struct launch_state *l);
+/* Keeps a copy of fd, which process pid sent, once it is checked to be a seccomp listener.
+ * 0, or a positive errno: EBADF for another kind of descriptor, EMFILE when every slot is
+ * taken. */
+int launch_adopt_notifier(struct launch_state *l, int fd, pid_t pid);
 
 /* supervisor.c: runs the launch until its tree is gone; returns the exit status. For epr
  * start it runs in the background after telling ready_fd. */

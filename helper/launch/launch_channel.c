@@ -130,6 +130,9 @@ static struct launch_reply answer(struct launch_state *l, const struct launch_re
 		rc = launch_listened(l, fd, pid);
 		rep.result = -rc;
 		break;
+	case LAUNCH_NOTIFIER:
+		rep.result = -launch_adopt_notifier(l, fd, pid);
+		break;
 	}
 	return rep;
 }

@@ -1,6 +1,7 @@
 /* Which interceptor a launch uses (--via): the preloaded shim for programs that call libc's
  * bind through the dynamic linker, seccomp user notification for static and Go programs,
- * which the shim cannot reach. */
+ * which the shim cannot reach. What a dynamic CMD execs later is the shim's to catch
+ * (shim/exec.c). A program of another class or machine is refused. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,7 @@ enum launch_via launch_choose_via(const struct launch *l, const char *path, cons
 
 int launch_resolve(struct launch_state *l, char **shim)
 {
+	char why[160];
 	int err;
 
 	l->path = command_path_resolve(l->name);
@@ -54,6 +56,12 @@ int launch_resolve(struct launch_state *l, char **shim)
 		err = errno;
 		cli_warn("%s: %s", l->name, strerror(err));
 		return command_exec_status(err);
+	}
+	/* Neither interceptor reaches it: the shim is not its class, the filter answers only
+	 * native calls. Refused before it runs, never left to bind the sentinel. */
+	if (elf_check_foreign(l->path, why, sizeof why)) {
+		cli_warn("%s: refused: it is %s", l->name, why);
+		return EXIT_CANNOT_EXEC;
 	}
 	l->seccomp = launch_choose_via(l->options, l->path, l->name) == VIA_SECCOMP;
 	*shim = l->seccomp ? NULL : shim_path_find();

@@ -32,7 +32,7 @@
  * mask and dispositions are reset before exec. */
 static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
-static int sigfd = -1, timer = -1, notifier = -1;
+static int sigfd = -1, timer = -1;
 static int log_out = -1; /* epr start: the log, opened once, before CMD runs */
 
 static void block_signals(void)
@@ -124,6 +124,20 @@ static _Noreturn void exec_child(const struct launch_state *l, int report, int p
 	}
 	execv(l->path, l->argv);
 	err = errno;
+	/* A script without "#!": the shell runs it, as execvp does. */
+	if (err == ENOEXEC) {
+		size_t argc = 0;
+
+		while (l->argv[argc])
+			argc++;
+		char *sh_argv[argc + 2];
+
+		sh_argv[0] = (char *)"/bin/sh";
+		sh_argv[1] = l->path;
+		memcpy(sh_argv + 2, l->argv + 1, argc * sizeof(char *)); /* with the NULL */
+		execv(sh_argv[0], sh_argv);
+		err = ENOEXEC; /* what the script itself gave */
+	}
 fail:
 	if (write(report, &err, sizeof err) < 0)
 		_exit(EXIT_CANNOT_EXEC);
@@ -433,8 +447,8 @@ static int owner_exited(struct launch_state *l)
 }
 
 /* Where each descriptor sits in the poll set; the exports' pidfds follow. */
-enum { P_SIGNALS, P_TIMER, P_NOTIFIER, P_OWNER, P_WAIT, P_CHANNEL = P_WAIT + WAIT_POLLFDS,
-       P_EXPORTS = P_CHANNEL + CHANNEL_POLLFDS };
+enum { P_SIGNALS, P_TIMER, P_OWNER, P_WAIT, P_CHANNEL = P_WAIT + WAIT_POLLFDS,
+       P_NOTIFIERS = P_CHANNEL + CHANNEL_POLLFDS, P_EXPORTS = P_NOTIFIERS + LAUNCH_MAX_NOTIFIERS };
 
 static int loop(struct launch_state *l)
 {
@@ -449,10 +463,11 @@ static int loop(struct launch_state *l)
 		/* An fd of -1 is ignored by poll. */
 		p[P_SIGNALS] = (struct pollfd){ sigfd, POLLIN, 0 };
 		p[P_TIMER] = (struct pollfd){ timer, POLLIN, 0 };
-		p[P_NOTIFIER] = (struct pollfd){ notifier, POLLIN, 0 };
 		p[P_OWNER] = (struct pollfd){ l->owner_fd, POLLIN, 0 };
 		wait_pollfds(l, p + P_WAIT);
 		channel_pollfds(p + P_CHANNEL);
+		for (size_t i = 0; i < LAUNCH_MAX_NOTIFIERS; i++)
+			p[P_NOTIFIERS + i] = (struct pollfd){ l->notifiers[i], POLLIN, 0 };
 		/* The processes that listen: their exit closes ports, which then go unexported. */
 		for (size_t i = 0; i < l->n_exports; i++) {
 			if (l->exports[i].pidfd < 0)
@@ -471,10 +486,14 @@ static int loop(struct launch_state *l)
 		}
 		if (p[P_OWNER].revents)
 			return owner_exited(l);
-		if (p[P_NOTIFIER].revents & (POLLIN | POLLHUP)) {
-			if ((p[P_NOTIFIER].revents & POLLHUP) || !launch_seccomp_serve(l, notifier)) {
-				close(notifier); /* every target is gone */
-				notifier = -1;
+		for (size_t i = 0; i < LAUNCH_MAX_NOTIFIERS; i++) {
+			int *notifier = &l->notifiers[i];
+
+			if (!(p[P_NOTIFIERS + i].revents & (POLLIN | POLLHUP)))
+				continue;
+			if ((p[P_NOTIFIERS + i].revents & POLLHUP) || !launch_seccomp_serve(l, *notifier)) {
+				close(*notifier); /* every target of this filter is gone */
+				*notifier = -1;
 			}
 			if (l->phase == LAUNCH_STARTING && !l->foreground && (rc = become_ready(l)) != 0)
 				return rc;
@@ -556,7 +575,8 @@ int supervisor_run(struct launch_state *l)
 		remove_files(l, false);
 		return EXIT_FAILURE;
 	}
-	err = spawn(l, &notifier);
+	launch_notifiers_init(l);
+	err = spawn(l, &l->notifiers[0]);
 	if (err) {
 		if (err > 0)
 			cli_warn("%s: %s", l->name, strerror(err));
@@ -565,8 +585,9 @@ int supervisor_run(struct launch_state *l)
 		registry_remove(getpid());
 		return err > 0 ? command_exec_status(err) : EXIT_CANNOT_EXEC;
 	}
-	if (l->seccomp && notifier < 0) {
-		cli_warn("%s: the seccomp listener did not arrive: %s", l->name, strerror(-notifier));
+	if (l->seccomp && l->notifiers[0] < 0) {
+		cli_warn("%s: the seccomp listener did not arrive: %s", l->name, strerror(-l->notifiers[0]));
+		l->notifiers[0] = -1;
 		stop_tree(l, FAIL_GRACE);
 		if (!l->foreground)
 			remove_files(l, false);

@@ -1,16 +1,13 @@
-/* What kind of program an ELF file is, for choosing how its binds are caught: the preloaded
- * shim needs a dynamically linked program that calls libc's bind; static and Go programs
- * (Go makes raw syscalls even when linked against libc for cgo) need seccomp. */
+/* What kind of program an ELF file is (common/elf_kind.h), and what epr says about it. */
 #ifndef EPR_ELF_CHECK_H
 #define EPR_ELF_CHECK_H
 
-enum elf_kind {
-	ELF_DYNAMIC, /* has PT_INTERP: the loader runs and honours LD_PRELOAD */
-	ELF_STATIC,  /* no PT_INTERP (static or static-pie) */
-	ELF_GO,      /* a Go build-id note or a .go.buildinfo section, static or not */
-	ELF_UNKNOWN  /* not ELF (a script), not an executable, or unreadable */
-};
+#include <stddef.h>
 
-enum elf_kind elf_classify(const char *path);
+#include "elf_kind.h"
+
+/* For a program of another class or machine (ELF_FOREIGN): "a 32-bit i386 program; epr
+ * catches the binds of 64-bit x86-64 programs only", into why. False for any other file. */
+bool elf_check_foreign(const char *path, char *why, size_t cap);
 
 #endif

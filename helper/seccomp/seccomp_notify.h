@@ -36,14 +36,13 @@ struct intercept_ops {
 	void (*error)(void *ctx, pid_t tid, int err, const char *why);
 };
 
-/* In the child, between fork() and exec(): PR_SET_NO_NEW_PRIVS, then a filter that returns
- * USER_NOTIF for bind and listen (ALLOW for everything else, and for other architectures'
- * syscalls) with a new listener fd, which is sent over the unix socket channel with
- * SCM_RIGHTS and closed. 0, or -errno with a one-line reason (no "epr:" prefix) in why:
- * -EBUSY when the process already has a filter with a listener (a sandbox's), -EINVAL or
- * -ENOSYS when the kernel lacks user notification. Uses no stdio; libseccomp mallocs a
- * little while building the filter, which is fine after fork in a single-threaded parent.
- * Only native-architecture calls are caught: an i386 or x32 program on x86_64 is not. */
+/* In the child, between fork() and exec(): PR_SET_NO_NEW_PRIVS, then epr's filter
+ * (common/seccomp_bpf.h: USER_NOTIF for native bind and listen, EPERM for other
+ * architectures' bind, listen and socketcall, ALLOW for the rest) with a new listener fd,
+ * which is sent over the unix socket channel with SCM_RIGHTS and closed. 0, or -errno with
+ * a one-line reason (no "epr:" prefix) in why: -EBUSY when the process already has a filter
+ * with a listener (a sandbox's), -EINVAL or -ENOSYS when the kernel lacks user
+ * notification. No stdio, no malloc. */
 int seccomp_child_install(int channel, char *why, size_t cap);
 
 /* In the supervisor: the listener fd sent by seccomp_child_install over channel

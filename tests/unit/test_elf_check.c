@@ -1,4 +1,5 @@
 /* helper/seccomp/elf_check.c: which programs are dynamic, static or Go, and what epr warns about. */
+#include <elf.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ static const char *kind_name(enum elf_kind k)
 	case ELF_DYNAMIC: return "dynamic";
 	case ELF_STATIC: return "static";
 	case ELF_GO: return "go";
+	case ELF_FOREIGN: return "foreign";
 	case ELF_UNKNOWN: return "unknown";
 	}
 	return "?";
@@ -63,6 +65,26 @@ static char *make_file(const char *dir, const char *name, const char *src, size_
 			tap_bail("cannot copy %s", src);
 		close(in);
 	}
+	close(out);
+	return path;
+}
+
+/* dir/name: an ELF header of class bits and machine, as a program of another architecture
+ * starts; nothing past it is read for such a file. */
+static char *make_elf_header(const char *dir, const char *name, unsigned bits, unsigned machine)
+{
+	static char path[256];
+	unsigned char eh[64] = { 0x7f, 'E', 'L', 'F', 0, ELFDATA2LSB, EV_CURRENT };
+	int out;
+
+	eh[EI_CLASS] = bits == 64 ? ELFCLASS64 : ELFCLASS32;
+	eh[16] = ET_EXEC; /* e_type and e_machine follow e_ident in both classes */
+	eh[18] = (unsigned char)(machine & 0xff);
+	eh[19] = (unsigned char)(machine >> 8);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (out < 0 || write(out, eh, bits == 64 ? 64 : 52) < 0)
+		tap_bail("cannot create %s", path);
 	close(out);
 	return path;
 }
@@ -106,6 +128,22 @@ int main(void)
 	       "an empty file is unknown");
 	is_str(kind_name(elf_classify(dir)), "unknown", "a directory is unknown");
 	is_str(kind_name(elf_classify("/nonexistent/epr-test")), "unknown", "a missing file is unknown");
+
+	{
+		char why[200] = "";
+		const char *i386 = make_elf_header(dir, "i386", 32, EM_386);
+
+		is_str(kind_name(elf_classify(i386)), "foreign", "a 32-bit i386 program is foreign");
+		ok(elf_check_foreign(i386, why, sizeof(why)) &&
+		   strstr(why, "32-bit i386 program") != NULL && strstr(why, "64-bit") != NULL,
+		   "and is named as such: '%s'", why);
+		unlink(i386);
+		is_str(kind_name(elf_classify(make_elf_header(dir, "other", 64,
+			elf_native_machine() == EM_AARCH64 ? EM_X86_64 : EM_AARCH64))), "foreign",
+		       "a 64-bit program of another machine is foreign");
+		unlink(make_elf_header(dir, "other", 64, 0));
+		ok(!elf_check_foreign("/bin/true", why, sizeof(why)), "/bin/true is not foreign");
+	}
 
 	warned[0] = '\0';
 	elf_check_warn("/bin/true", "true");

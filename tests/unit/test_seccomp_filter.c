@@ -1,16 +1,149 @@
-/* helper/seccomp/seccomp_filter.c: the listener reaches the supervisor, a second one is refused with
- * EBUSY and a reason, and a child that sends none is told apart. Each case runs in a child,
- * since a filter cannot be removed. */
+/* helper/seccomp/seccomp_filter.c and common/seccomp_bpf.c: the program answers each call as
+ * seccomp_bpf.h says (run here by a small interpreter of the instructions it uses), the
+ * listener reaches the supervisor, a second one is refused with EBUSY and a reason, the
+ * probe tells a filtered process, and a child that sends none is told apart. Each install
+ * runs in a child, since a filter cannot be removed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/audit.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+
+#include "seccomp_bpf.h"
 #include "seccomp_notify.h"
 #include "tap.h"
+
+#ifndef SECCOMP_RET_USER_NOTIF
+#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
+#endif
+
+/* What the program answers for a call nr of architecture arch with arguments args. Only the
+ * instructions it is made of are known: another one fails the test. */
+static uint32_t run(const struct sock_filter *insns, size_t n, uint32_t arch, uint32_t nr,
+		    const uint64_t args[6])
+{
+	struct seccomp_data d = { .nr = (int)nr, .arch = arch };
+	uint32_t a = 0;
+
+	memcpy(d.args, args, sizeof(d.args));
+	for (size_t pc = 0; pc < n; pc++) {
+		const struct sock_filter *i = &insns[pc];
+
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (i->k + 4 > sizeof(d) || i->k % 4)
+				return 0xdeadbeef;
+			memcpy(&a, (const char *)&d + i->k, 4);
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= i->k ? i->jt : i->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return i->k;
+		default:
+			return 0xdeadbeef;
+		}
+	}
+	return 0xdeadbeef; /* ran off the end: the kernel would refuse the program */
+}
+
+static void check_program(void)
+{
+	static const uint64_t none[6], probe[6] = { EPR_FILTER_PROBE_FD, 0, EPR_FILTER_PROBE_LEN };
+	static const uint64_t probe_fd_only[6] = { EPR_FILTER_PROBE_FD, 0, 16 };
+	struct sock_filter insns[EPR_FILTER_MAX_INSNS];
+	size_t n = seccomp_bpf_program(insns, EPR_FILTER_MAX_INSNS);
+	uint32_t native = seccomp_bpf_native_arch(), refused = SECCOMP_RET_ERRNO | EPERM;
+	bool last_is_ret = true;
+
+	ok(n > 0 && n <= EPR_FILTER_MAX_INSNS, "the program fits in %d instructions (%zu)",
+	   EPR_FILTER_MAX_INSNS, n);
+	is_int(insns[0].code, BPF_LD | BPF_W | BPF_ABS, "it begins by loading the architecture");
+	is_int(insns[0].k, offsetof(struct seccomp_data, arch), "  (seccomp_data.arch)");
+	for (size_t i = 0; i < n; i++) {
+		if (BPF_CLASS(insns[i].code) == BPF_JMP && i + 1 + insns[i].jt >= n)
+			last_is_ret = false;
+		if (BPF_CLASS(insns[i].code) == BPF_JMP && i + 1 + insns[i].jf >= n)
+			last_is_ret = false;
+	}
+	ok(last_is_ret && BPF_CLASS(insns[n - 1].code) == BPF_RET,
+	   "every jump lands inside it, and it ends with a return");
+	is_int(run(insns, n, native, SYS_bind, none), SECCOMP_RET_USER_NOTIF, "native bind: notify");
+	is_int(run(insns, n, native, SYS_listen, none), SECCOMP_RET_USER_NOTIF, "native listen: notify");
+	is_int(run(insns, n, native, SYS_connect, none), SECCOMP_RET_ALLOW, "native connect: allow");
+	is_int(run(insns, n, native, SYS_socket, none), SECCOMP_RET_ALLOW, "native socket: allow");
+	is_int(run(insns, n, native, SYS_execve, none), SECCOMP_RET_ALLOW, "native execve: allow");
+	is_int(run(insns, n, native, SYS_bind, probe), SECCOMP_RET_ERRNO | EPR_FILTER_MARK,
+	       "the probe's bind: the mark");
+	is_int(run(insns, n, native, SYS_bind, probe_fd_only), SECCOMP_RET_USER_NOTIF,
+	       "a bind with the probe's fd but not its length: notify");
+#if defined(__x86_64__)
+	is_int(run(insns, n, native, 0x40000000u | SYS_bind, none), refused, "x32 bind: EPERM");
+	is_int(run(insns, n, native, 0x40000000u | SYS_listen, none), refused, "x32 listen: EPERM");
+	is_int(run(insns, n, native, 0x40000000u | SYS_connect, none), SECCOMP_RET_ALLOW,
+	       "x32 connect: allow");
+	is_int(run(insns, n, AUDIT_ARCH_I386, 361, none), refused, "i386 bind (361): EPERM");
+	is_int(run(insns, n, AUDIT_ARCH_I386, 363, none), refused, "i386 listen (363): EPERM");
+	is_int(run(insns, n, AUDIT_ARCH_I386, 102, none), refused, "i386 socketcall (102): EPERM");
+	is_int(run(insns, n, AUDIT_ARCH_I386, 4, none), SECCOMP_RET_ALLOW, "i386 write: allow");
+	is_int(run(insns, n, AUDIT_ARCH_I386, SYS_bind, none), SECCOMP_RET_ALLOW,
+	       "i386 call 49 (not bind there): allow");
+#elif defined(__aarch64__)
+	is_int(run(insns, n, AUDIT_ARCH_ARM, 282, none), refused, "ARM bind (282): EPERM");
+	is_int(run(insns, n, AUDIT_ARCH_ARM, 284, none), refused, "ARM listen (284): EPERM");
+	is_int(run(insns, n, AUDIT_ARCH_ARM, 4, none), SECCOMP_RET_ALLOW, "ARM write: allow");
+#endif
+	is_int(run(insns, n, 0x12345678u, SYS_bind, none), refused,
+	       "an unknown architecture's calls: EPERM");
+}
+
+/* In a child under the filter: the probe says so, and a real bind is notified (nobody
+ * answers: the listener is closed, so the kernel fails it with ENOSYS). */
+static void check_loaded(void)
+{
+	int report[2], status;
+	pid_t child;
+	char got[3] = "";
+
+	if (pipe(report) < 0)
+		tap_bail("pipe: %s", strerror(errno));
+	ok(!seccomp_bpf_present(), "without the filter the probe finds none");
+	child = fork();
+	if (child < 0)
+		tap_bail("fork: %s", strerror(errno));
+	if (child == 0) {
+		int listener, fd;
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+
+		close(report[0]);
+		if (seccomp_bpf_no_new_privs_if_needed() < 0 || (listener = seccomp_bpf_load()) < 0)
+			_exit(3);
+		got[0] = seccomp_bpf_present() ? 'P' : '-';
+		close(listener);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		got[1] = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno == ENOSYS ? 'N' : '-';
+		if (write(report[1], got, 2) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(report[1]);
+	if (read(report[0], got, 2) != 2)
+		got[0] = '\0';
+	close(report[0]);
+	waitpid(child, &status, 0);
+	is_str(got, "PN", "under the filter the probe finds it (P), and a bind nobody answers "
+	       "fails with ENOSYS (N)");
+}
 
 #define FIRST_FAILED 200
 
@@ -62,6 +195,8 @@ int main(void)
 		printf("1..0 # SKIP %s\n", why);
 		return 0;
 	}
+	check_program();
+	check_loaded();
 	ok(listener >= 0, "the supervisor receives the listener fd (got %d)", listener);
 	ok(listener >= 0 && (fcntl(listener, F_GETFD) & FD_CLOEXEC), "the received listener is close-on-exec");
 	is_int(second, EBUSY, "a second listener in the same process is refused with EBUSY");

@@ -1,0 +1,55 @@
+/* epr's seccomp filter, a hand-written classic BPF program, shared by the supervisor's child
+ * (helper/seccomp/seccomp_filter.c) and libepr.so's exec hooks (shim/exec.c): no libseccomp,
+ * no malloc, no stdio.
+ *
+ * What it does with each system call, by the architecture the call was made in:
+ *   native      bind, listen           SECCOMP_RET_USER_NOTIF (the supervisor answers)
+ *               bind(EPR_FILTER_PROBE) SECCOMP_RET_ERRNO(EPR_FILTER_MARK): "this filter is here"
+ *               anything else          SECCOMP_RET_ALLOW
+ *   x32 (on x86_64) bind, listen       SECCOMP_RET_ERRNO(EPERM)
+ *   i386 (on x86_64), ARM (on AArch64): bind, listen, socketcall  SECCOMP_RET_ERRNO(EPERM)
+ *   any other architecture             SECCOMP_RET_ERRNO(EPERM) for every call
+ * The supervisor reads only native arguments, so a foreign call is refused rather than let
+ * through to bind a sentinel; EPERM says "not permitted here", as for a refused exec. */
+#ifndef EPR_SECCOMP_BPF_H
+#define EPR_SECCOMP_BPF_H
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The probe: bind(EPR_FILTER_PROBE_FD, NULL, EPR_FILTER_PROBE_LEN) fails with EBADF (no such
+ * descriptor) anywhere but under epr's filter, which answers EPR_FILTER_MARK. It survives
+ * exec and a scrubbed environment, as the filter does. */
+#define EPR_FILTER_PROBE_FD  0x65707246u /* "eprF": far above any descriptor limit */
+#define EPR_FILTER_PROBE_LEN 0x6d61726bu /* "mark" */
+#define EPR_FILTER_MARK      ECHRNG     /* an errno bind() never gives */
+#define EPR_FILTER_FOREIGN_ERRNO EPERM
+
+/* Enough for every branch of the program. */
+#define EPR_FILTER_MAX_INSNS 32
+
+/* Writes the program into insns (cap >= EPR_FILTER_MAX_INSNS); its length. */
+size_t seccomp_bpf_program(struct sock_filter *insns, size_t cap);
+
+/* Loads the program into the calling thread with a new listener (and, where the kernel has
+ * it, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV); the listener fd (close-on-exec), or -errno:
+ * -EBUSY when the thread already has a filter with a listener, -EINVAL or -ENOSYS when the
+ * kernel has no user notification, -EACCES without no_new_privs or CAP_SYS_ADMIN. */
+int seccomp_bpf_load(void);
+
+/* The AUDIT_ARCH_* of native calls, the only ones whose arguments the supervisor reads. */
+unsigned seccomp_bpf_native_arch(void);
+
+/* Whether the calling thread runs under epr's filter (the probe). */
+bool seccomp_bpf_present(void);
+
+/* Whether the thread has CAP_SYS_ADMIN, with which a filter loads without no_new_privs. */
+bool seccomp_bpf_privileged(void);
+
+/* Sets no_new_privs unless the thread has CAP_SYS_ADMIN, which loads a filter without it:
+ * a setuid program run by root then keeps its privileges. 0, or -errno. */
+int seccomp_bpf_no_new_privs_if_needed(void);
+
+#endif
