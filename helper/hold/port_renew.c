@@ -46,24 +46,27 @@ int hold_renew(const struct sockaddr *addr, socklen_t len)
 	memset(&held, 0, sizeof(held));
 	memcpy(&held, addr, len);
 	listener = peer_listener(&held, len, &peer);
-	if (listener < 0)
-		return listener;
+	if (listener < 0) /* no ephemeral port for it just now: not the held port's fault */
+		return listener == -EADDRINUSE ? -EAGAIN : listener;
 	client = socket(held.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (client < 0 || setsockopt(client, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    sys_bind(client, (struct sockaddr *)&held, len) < 0)
 		goto fail;
 	/* An interrupted loopback connect still completes: accept() below waits for it. */
 	if (connect(client, (struct sockaddr *)&peer, len) < 0 && errno != EINTR)
-		goto fail;
+		goto fail_after_bind;
 	do
 		accepted = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 	while (accepted < 0 && errno == EINTR);
 	if (accepted < 0)
-		goto fail;
+		goto fail_after_bind;
 	/* The held side closes first: the active closer is the one that enters TIME_WAIT. */
 	close(client);
 	client = -1;
 	goto done;
+fail_after_bind: /* the port was bound: whatever failed, no server has it */
+	if (errno == EADDRINUSE)
+		errno = EAGAIN;
 fail:
 	result = -errno;
 done:
