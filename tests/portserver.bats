@@ -96,10 +96,10 @@ for _ in range(1200):
 			[ "$R" != "$P" ]
 		done
 		kill "$server" "$other"
-		echo done'
+		echo finished'
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "${lines[-1]}" = done ]
+	[ "${lines[-1]}" = finished ]
 }
 
 @test "pid 1, a pid that does not exist and a line that is no pid are refused, as portpicker's server refuses them" {
