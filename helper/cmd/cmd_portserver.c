@@ -25,7 +25,7 @@
 
 #define MAX_CLIENTS 1024          /* connections waiting for their request line */
 #define REQUEST_MAX 20            /* portpicker's server refuses more than 20 characters */
-#define CLIENT_TIMEOUT_SECONDS 2.0
+#define CLIENT_TIMEOUT_SECONDS 30.0 /* a client descheduled on a loaded host still gets its port */
 
 /* What an epoll event is about: the tag in the top bits, an index below. */
 enum { TAG_LISTENER = 1, TAG_SIGNAL, TAG_CLIENT, TAG_OWNER };
