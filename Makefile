@@ -19,8 +19,8 @@ COMMON_SRC := $(wildcard common/*.c)
 SHIM_SRC   := $(wildcard shim/*.c) $(COMMON_SRC)
 HELPER_SRC := $(wildcard helper/*.c helper/*/*.c) $(COMMON_SRC)
 # helper/ is in parts: the commands (cmd/), the supervisor and its launch state (launch/),
-# the seccomp interceptor (seccomp/) and the readiness waits (wait/).
-HELPER_INC := -Ihelper -Ihelper/cmd -Ihelper/launch -Ihelper/seccomp -Ihelper/wait
+# the seccomp interceptor (seccomp/), the readiness waits (wait/) and port holds (hold/).
+HELPER_INC := -Ihelper -Ihelper/cmd -Ihelper/launch -Ihelper/seccomp -Ihelper/wait -Ihelper/hold
 
 SHIM_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC))
 HELPER_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(HELPER_SRC))
@@ -117,6 +117,8 @@ DEB_PACKAGES += dnsmasq bind9-dnsutils
 DEB_PACKAGES += libseccomp-dev nats-server etcd-server
 # Python: the modules' tests and the benchmark's peers; get-port comes from npm.
 DEB_PACKAGES += python3-pytest python3-pytest-xdist python3-portpicker python3-port-for nodejs
+# portpicker's own portserver (the benchmark's peer of epr portserver) imports psutil.
+DEB_PACKAGES += python3-psutil
 # Root runs apt-get itself (Debian images have no sudo); anyone else through sudo. Debian's npm
 # only where no npm is installed: NodeSource's nodejs brings its own and conflicts with it.
 SUDO = $(shell test "$$(id -u)" = 0 || echo sudo)

@@ -8,17 +8,17 @@
 .PHONY: bench bench-smoke bench-progs
 
 BENCH_LIB   := bench/stats.c bench/netns.c bench/command.c
-BENCH_DRIVERS := spawn inproc collide churn timewait scale launch bind_loop
+BENCH_DRIVERS := spawn inproc collide churn timewait scale launch bind_loop hold
 BENCH_PLAIN := trivial serve naive_port
 BENCH_PROGS := $(addprefix $(B)/bench/,$(BENCH_DRIVERS) $(BENCH_PLAIN))
 BENCH_COMMON_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(COMMON_SRC))
 
 bench-progs: $(BENCH_PROGS)
 
-# inproc and scale call common/reserve.c itself; the others need only the helpers.
+# inproc, scale and hold call common/ itself; the others need only the helpers.
 $(addprefix $(B)/bench/,$(BENCH_DRIVERS)): $(B)/bench/%: bench/%.c $(BENCH_LIB) bench/bench.h $(BENCH_COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(BENCH_LIB) $(if $(filter inproc scale,$*),$(BENCH_COMMON_OBJ))
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(BENCH_LIB) $(if $(filter inproc scale hold,$*),$(BENCH_COMMON_OBJ))
 
 $(addprefix $(B)/bench/,$(BENCH_PLAIN)): $(B)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

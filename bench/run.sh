@@ -3,7 +3,7 @@
 # first), and exit 1 naming each target that was missed. Needs root (unshare -n).
 #   bench/run.sh [--smoke] BUILD_DIR
 # --smoke: the same code paths with a few samples, for CI. Its timings are too few to judge,
-# so it checks only that every part ran and that (b) and (c) had no collision.
+# so it checks only that every part ran and that (b), (c) and the holds' (h) had no collision.
 set -eu
 
 # The peers, as a whole process that prints one port (bench/RESULTS.md, "Peers").
@@ -314,6 +314,10 @@ PEER_ROWS=$TMP/peer_rows
 zero_peers=$(for peer in $PEERS; do [ "$(fails "$peer")" != 0 ] || printf '%s ' "$peer"; done)
 row "$(echo "$zero_peers" | wc -w)" '' '' "peers with 0 failed binds besides epr" "${zero_peers:-none}"
 
+# 8. Holds (issue 21): bench/hold.sh's rows, in this table.
+# shellcheck disable=SC2046 # --smoke or nothing
+BENCH_ROWS_ONLY=1 BENCH_MISSED="$MISSED" sh "$BENCH_DIR/hold.sh" $([ "$smoke" = 0 ] || echo --smoke) "$B" >>"$ROWS"
+
 # ---- the table ----
 elapsed=$(($(date +%s) - started))
 range=$(tr '\t' ' ' </proc/sys/net/ipv4/ip_local_port_range)
@@ -333,8 +337,8 @@ echo
 if [ "$smoke" = 1 ]; then
 	echo "smoke: every part ran; times are not judged on so few samples"
 	# collisions are counts, not times: those must hold in a smoke run too
-	if grep -q '^(b)\|^(c' "$MISSED"; then
-		grep '^(b)\|^(c' "$MISSED" | sed 's/^/MISSED: /'
+	if grep -q '^(b)\|^(c\|^(h' "$MISSED"; then
+		grep '^(b)\|^(c\|^(h' "$MISSED" | sed 's/^/MISSED: /'
 		exit 1
 	fi
 	exit 0

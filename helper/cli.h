@@ -35,6 +35,7 @@ void cli_flush_stdout(void);
 /* The subcommands: each takes its own argv (argv[0] is the subcommand) and returns the
  * exit status. */
 int cmd_list(int argc, char *argv[]);
+int cmd_portserver(int argc, char *argv[]);
 int cmd_reserve(int argc, char *argv[]);
 int cmd_run(int argc, char *argv[]);
 int cmd_start(int argc, char *argv[]);

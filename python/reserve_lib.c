@@ -1,9 +1,14 @@
 /* libepr-reserve.so: common/reserve.c for Python's ctypes (ephemeral_port_reserve.py), so
- * that the TIME_WAIT trick exists once, in C, for the shim, the epr command and Python. */
+ * that the TIME_WAIT trick exists once, in C, for the shim, the epr command and Python; and
+ * a C client of portpicker's portserver protocol (common/portserver_client.c). */
 #include <errno.h>
 #include <netdb.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "epr_env.h"
+#include "portserver_client.h"
 #include "reserve.h"
 #include "sys_socket.h"
 
@@ -44,4 +49,24 @@ int epr_reserve(const char *ip, int port)
 	result = reserve_port(found->ai_addr, found->ai_addrlen, RESERVE_REUSE);
 	freeaddrinfo(found);
 	return result;
+}
+
+int epr_portserver_request(const char *address, int pid);
+
+/* Asks a portserver (epr portserver, or portpicker's) for a port held until process pid
+ * exits, as portpicker's get_port_from_port_server() does. address: "@name" for the
+ * abstract namespace or a path; NULL: $PORTSERVER_ADDRESS. pid: 0 for the caller's own.
+ * Waits 5 s at most. Returns the port, or -errno: -EDESTADDRREQ when no address is given or
+ * set, -EINVAL for a bad address or pid, -ECONNREFUSED or -ENOENT when no portserver
+ * listens there, -EPERM when it refused the pid (pid 1, or no such process), -EPROTO for an
+ * answer that is not a port, -EAGAIN on a timeout. Thread-safe; no stdio, no malloc. */
+int epr_portserver_request(const char *address, int pid)
+{
+	if (!address)
+		address = getenv(EPR_ENV_PORTSERVER);
+	if (!address || !*address)
+		return -EDESTADDRREQ;
+	if (pid < 0)
+		return -EINVAL;
+	return portserver_request(address, pid ? (pid_t)pid : getpid());
 }

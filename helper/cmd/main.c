@@ -15,6 +15,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "list", cmd_list },
+	{ "portserver", cmd_portserver },
 	{ "reserve", cmd_reserve },
 	{ "run", cmd_run },
 	{ "start", cmd_start },
@@ -27,6 +28,9 @@ static void usage(FILE *out)
 	      "Give test servers free TCP ports (the TIME_WAIT trick and libepr.so).\n"
 	      "\n"
 	      "  epr reserve [-n N] [IP [PORT]]   reserve a port and print it\n"
+	      "  epr reserve --hold [SECONDS] [--hold-for PID|parent]\n"
+	      "                                   and hold it past 60 s, in the background\n"
+	      "  epr portserver [ADDRESS]         serve portpicker's portserver protocol\n"
 	      "  epr run [OPTION...] -- CMD [ARG...]\n"
 	      "                                   exec CMD with libepr.so preloaded\n"
 	      "  epr start [OPTION...] -- CMD [ARG...]\n"
