@@ -9,6 +9,7 @@
 #define EPR_ENV_DEBUG    "EPR_DEBUG"    /* "1" logs each rewrite on stderr */
 #define EPR_ENV_LIB      "EPR_LIB"      /* epr: the libepr.so to preload */
 #define EPR_ENV_RUNTIME_DIR "EPR_RUNTIME_DIR" /* epr: where it keeps its list of launches */
+#define EPR_ENV_CGROUP   "EPR_CGROUP"   /* epr: "off" keeps launches out of cgroups */
 
 /* Internal: "<launch id>:<absolute env-file path>", set by the first shimmed process of a
  * launch. A process that finds its own EPR_ENV_FILE there belongs to that launch. */

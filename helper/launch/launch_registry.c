@@ -18,6 +18,7 @@
 #define KEY_OWNER "EPR_OWNER_PID"
 #define KEY_OWNER_START "EPR_OWNER_START"
 #define KEY_COMMAND "EPR_COMMAND" /* percent-encoded: an env-file value has no spaces */
+#define KEY_CGROUP "EPR_CGROUP"   /* the launch's cgroup directory */
 
 static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=.,:/@";
 
@@ -133,6 +134,8 @@ static int fill(struct envfile *ef, void *arg)
 		return -1;
 	if (e->tree[0] && envfile_set(ef, KEY_TREE, e->tree) != 0)
 		return -1;
+	if (e->cgroup[0] && envfile_set(ef, KEY_CGROUP, e->cgroup) != 0)
+		return -1;
 	if (e->command[0]) {
 		char coded[3 * sizeof e->command];
 
@@ -187,6 +190,8 @@ static int read_path(const char *path, struct launch_entry *e)
 		e->tree[0] = '\0';
 	if (envfile_get(&ef, EPR_KEY_TMPDIR, e->tmpdir, sizeof e->tmpdir) < 0)
 		e->tmpdir[0] = '\0';
+	if (envfile_get(&ef, KEY_CGROUP, e->cgroup, sizeof e->cgroup) < 0)
+		e->cgroup[0] = '\0';
 	e->owner = (pid_t)number(&ef, KEY_OWNER);
 	e->owner_start = number(&ef, KEY_OWNER_START);
 	{
@@ -308,5 +313,7 @@ enum entry_state registry_state(const struct launch_entry *e)
 	for (size_t i = 0; i < n; i++)
 		if (proc_running(procs[i].pid, procs[i].start))
 			return ENTRY_ORPHANED;
+	if (e->cgroup[0] && launch_cgroup_populated(e) == 1)
+		return ENTRY_ORPHANED; /* a process forked after the snapshot, in the cgroup */
 	return ENTRY_OVER;
 }

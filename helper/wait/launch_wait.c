@@ -228,6 +228,7 @@ void wait_cancel(struct launch_state *l)
 	if (w->cmd_pid > 0) {
 		kill(-w->cmd_pid, SIGKILL);
 		kill(w->cmd_pid, SIGKILL);
+		tree_kill_attempt();
 		if (!w->cmd_reaped)
 			while (waitpid(w->cmd_pid, &w->cmd_status, 0) < 0 && errno == EINTR)
 				;
