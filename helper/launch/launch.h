@@ -108,10 +108,13 @@ bool tree_reap(struct launch_state *l);
 bool tree_contains(pid_t pid);
 /* Writes "pid:start" items of the tree, comma-separated, into out. */
 void tree_snapshot(char *out, size_t cap);
-/* fork() for a --wait-cmd attempt: into the attempts' own cgroup when the launch has one. */
+/* fork() for a --wait-cmd attempt: into the attempts' own cgroup when the launch has one,
+ * else under a keeper (the pid returned), a child subreaper that kills what the attempt
+ * left once it ends, and then exits as it did. */
 pid_t tree_fork_attempt(void);
-/* Kills whatever an attempt left in the attempts' cgroup. */
-void tree_kill_attempt(void);
+/* Kills whatever an attempt left: everything in the attempts' cgroup, or, given the pid of
+ * an attempt not yet reaped, its keeper's descendants. */
+void tree_kill_attempt(pid_t attempt);
 /* The launch is over: its cgroups are removed. */
 void tree_release(void);
 

@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 #include "cgroup.h"
 #include "epr_env.h"
@@ -200,10 +201,10 @@ static pid_t parent_of(pid_t pid)
 /* The subreaper path: sig (and sig2 unless 0) to each descendant through a pidfd, opened
  * and then checked to name a process whose parent is the one it was found under (or the
  * supervisor, which adopts orphans): a pid reused meanwhile is not signalled. */
-static void walk_signal(int sig, int sig2)
+static void walk_signal(pid_t root, int sig, int sig2)
 {
 	static pid_t pids[TREE_MAX], parents[TREE_MAX];
-	size_t n = walk(getpid(), pids, parents, TREE_MAX);
+	size_t n = walk(root, pids, parents, TREE_MAX);
 
 	for (size_t i = 0; i < n; i++) {
 		int fd = (int)syscall(SYS_pidfd_open, pids[i], 0);
@@ -212,7 +213,7 @@ static void walk_signal(int sig, int sig2)
 		if (fd < 0)
 			continue;
 		parent = parent_of(pids[i]);
-		if (parent == parents[i] || parent == getpid()) {
+		if (parent == parents[i] || parent == root) {
 			syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
 			if (sig2)
 				syscall(SYS_pidfd_send_signal, fd, sig2, NULL, 0);
@@ -226,7 +227,7 @@ void tree_signal(int sig)
 	if (cg.fd >= 0)
 		cgroup_signal(cg.fd, sig, 0);
 	else
-		walk_signal(sig, 0);
+		walk_signal(getpid(), sig, 0);
 }
 
 void tree_terminate(void)
@@ -235,13 +236,13 @@ void tree_terminate(void)
 	if (cg.fd >= 0)
 		cgroup_signal(cg.fd, SIGTERM, SIGCONT);
 	else
-		walk_signal(SIGTERM, SIGCONT);
+		walk_signal(getpid(), SIGTERM, SIGCONT);
 }
 
 void tree_kill(void)
 {
 	if (cg.fd < 0 || cgroup_kill(cg.fd) != 0)
-		walk_signal(SIGKILL, 0);
+		walk_signal(getpid(), SIGKILL, 0);
 }
 
 bool tree_reap(struct launch_state *l)
@@ -311,25 +312,65 @@ void tree_snapshot(char *out, size_t cap)
 	}
 }
 
+/* The subreaper path: the keeper of one attempt, itself a child subreaper, so that what
+ * the attempt leaves (a daemon that called setsid()) is reparented to it rather than to the
+ * supervisor, and killed with the rest once the attempt ends. It then exits as the attempt
+ * did. */
+static _Noreturn void keep_attempt(pid_t attempt)
+{
+	int status = 0, st;
+	pid_t pid;
+
+	close_range(3, ~0U, 0); /* nothing of the supervisor's: the attempt has its copies */
+	do
+		pid = waitpid(-1, &st, 0);
+	while (pid != attempt && !(pid < 0 && errno != EINTR));
+	if (pid == attempt)
+		status = st;
+	for (int round = 0; round < 100; round++) {
+		walk_signal(getpid(), SIGKILL, 0);
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (pid < 0 && errno == ECHILD)
+			break;
+		poll(NULL, 0, 10);
+	}
+	if (WIFSIGNALED(status))
+		kill(getpid(), WTERMSIG(status));
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_CANNOT_EXEC);
+}
+
 pid_t tree_fork_attempt(void)
 {
+	pid_t keeper, attempt;
+
 	if (cg.fd >= 0 && cg.attempt < 0) {
 		snprintf(cg.attempt_path, sizeof cg.attempt_path, "%s-wait", cg.path);
 		cg.attempt = cgroup_create(cg.parent, strrchr(cg.attempt_path, '/') + 1);
 	}
-	if (cg.attempt >= 0) {
-		pid_t pid = cgroup_fork_into(cg.attempt);
-
-		if (pid >= 0)
-			return pid;
-	}
-	return fork();
+	if (cg.attempt >= 0 && (attempt = cgroup_fork_into(cg.attempt)) >= 0)
+		return attempt;
+	keeper = fork();
+	if (keeper != 0)
+		return keeper;
+	child_reset_signals();
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+		return 0; /* the attempt itself, as before keepers */
+	attempt = fork();
+	if (attempt == 0)
+		return 0;
+	if (attempt < 0)
+		_exit(EXIT_CANNOT_EXEC);
+	keep_attempt(attempt);
 }
 
-void tree_kill_attempt(void)
+void tree_kill_attempt(pid_t attempt)
 {
 	if (cg.attempt >= 0)
 		cgroup_kill(cg.attempt);
+	else if (attempt > 0)
+		walk_signal(attempt, SIGKILL, 0);
 }
 
 /* Removes the cgroup at path (fd), waiting a bounded time for killed members to leave. */

@@ -226,9 +226,9 @@ void wait_cancel(struct launch_state *l)
 	if (!wait_wanted(w))
 		return;
 	if (w->cmd_pid > 0) {
+		tree_kill_attempt(w->cmd_reaped ? 0 : w->cmd_pid);
 		kill(-w->cmd_pid, SIGKILL);
 		kill(w->cmd_pid, SIGKILL);
-		tree_kill_attempt();
 		if (!w->cmd_reaped)
 			while (waitpid(w->cmd_pid, &w->cmd_status, 0) < 0 && errno == EINTR)
 				;

@@ -1,6 +1,7 @@
-/* --wait-cmd: attempts of /bin/sh -c CMD, children of the supervisor in a process group (and,
- * where the launch has a cgroup, a cgroup) of their own, with the launch's EPR_* values and
- * without the shim; their output comes through a pipe, their status through tree_reap(). */
+/* --wait-cmd: attempts of /bin/sh -c CMD in a process group and a cgroup of their own (or,
+ * without a cgroup, under a keeper of their own: see tree_fork_attempt), with the launch's
+ * EPR_* values and without the shim; their output comes through a pipe, their status
+ * through tree_reap(). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -133,7 +134,7 @@ void wait_cmd_finish(struct launch_wait *w)
 		w->cmd_out = -1;
 	}
 	kill(-w->cmd_pid, SIGKILL); /* what it left in its group */
-	tree_kill_attempt();        /* and anywhere else: a daemon that called setsid() */
+	tree_kill_attempt(0);       /* and anywhere else: a daemon that called setsid() */
 	w->cmd_pid = 0;
 	if (WIFEXITED(w->cmd_status) && WEXITSTATUS(w->cmd_status) == 0) {
 		w->cmd_done = true;
