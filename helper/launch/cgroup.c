@@ -1,5 +1,6 @@
 /* cgroup v2 for a launch (see cgroup.h). Only files of the cgroup itself are touched, so no
  * controller is needed: this works on a hybrid layout (cgroup2 beside v1 controllers) too. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -334,4 +335,24 @@ bool cgroup_contains(const char *rel, pid_t pid)
 	if (strcmp(rel, "/") == 0)
 		return true;
 	return strncmp(path, rel, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
+
+int cgroup_remove(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *ent;
+
+	/* A launch started inside this one made its cgroup below: killed with it, it may not
+	 * have removed that. Only directories: a cgroup's files go with the rmdir. */
+	while (d && (ent = readdir(d))) {
+		char sub[4400];
+
+		if (ent->d_type != DT_DIR || strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name) < sizeof sub)
+			cgroup_remove(sub);
+	}
+	if (d)
+		closedir(d);
+	return rmdir(path);
 }

@@ -34,6 +34,8 @@ int cgroup_signal(int dirfd, int sig, int sig2);
 int cgroup_kill(int dirfd);
 /* The processes of the cgroup as pidfds into out (each checked to be a member); how many. */
 size_t cgroup_pidfds(int dirfd, int *out, size_t cap);
+/* Removes the (empty) cgroup at path and any empty cgroups below it. 0, or -1 with errno. */
+int cgroup_remove(const char *path);
 /* Whether pid is in the cgroup rel (as cgroup_own gives it) or below it. */
 bool cgroup_contains(const char *rel, pid_t pid);
 

@@ -221,7 +221,7 @@ static void remove_cgroup(int fd, const char *path)
 	if (events >= 0)
 		close(events);
 	close(fd);
-	if (rmdir(path) != 0 && errno != ENOENT)
+	if (cgroup_remove(path) != 0 && errno != ENOENT)
 		cli_warn("cannot remove the cgroup %s: %s", path, strerror(errno));
 }
 

@@ -381,7 +381,7 @@ static void remove_cgroup(int fd, const char *path)
 	while (cgroup_populated(fd) == 1 && now_seconds() < until)
 		poll(NULL, 0, 10);
 	close(fd);
-	if (rmdir(path) != 0 && errno != ENOENT)
+	if (cgroup_remove(path) != 0 && errno != ENOENT)
 		cli_warn("cannot remove the cgroup %s: %s", path, strerror(errno));
 }
 
