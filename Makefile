@@ -52,6 +52,9 @@ TEST_PROGS := $(B)/tests/listen_server $(B)/tests/ctor_bind $(B)/tests/fork_stor
 	$(B)/tests/udp_echo \
 	$(B)/tests/static_server $(B)/tests/threads_bind $(B)/tests/fork_bind \
 	$(B)/tests/own_notifier $(B)/tests/seccomp_driver $(B)/tests/signalled_bind
+# tests/seccomp_edges.bats: threads, unix sockets and port 0 under the notifier.
+TEST_PROGS += $(B)/tests/leader_exit $(B)/tests/leader_exit_static $(B)/tests/unshare_files \
+	$(B)/tests/unix_server $(B)/tests/zero_static
 test-progs: $(TEST_PROGS)
 
 $(B)/tests/%: tests/progs/%.c
@@ -71,6 +74,14 @@ $(B)/tests/ctor_bind: tests/progs/ctor_bind.c $(B)/tests/libctor_bind.so
 $(B)/tests/static_server: tests/progs/static_server.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
+
+$(B)/tests/zero_static: tests/progs/zero_static.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
+
+$(B)/tests/leader_exit_static: tests/progs/leader_exit.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $< -pthread
 
 $(B)/tests/own_notifier: tests/progs/own_notifier.c
 	@mkdir -p $(dir $@)

@@ -160,7 +160,7 @@ static int serves_both_families(int fd, const struct bind_addr *asked)
 }
 
 static int bind_zero(const struct policy *p, struct port_map *m, int fd,
-		     const struct bind_addr *asked)
+		     const struct bind_addr *asked, struct policy_result *res)
 {
 	int port = bind_reserved(p, fd, asked, serves_both_families(fd, asked), 0);
 
@@ -169,6 +169,7 @@ static int bind_zero(const struct policy *p, struct port_map *m, int fd,
 	lock(p);
 	port_map_remember_zero(m, (uint16_t)port);
 	unlock(p);
+	res->port = (unsigned)port; /* the shim remembers it too: bind 0, close, bind it again */
 	note(p, POLICY_REWRITTEN, asked, (unsigned)port, NULL, 0);
 	return 0;
 }
@@ -224,7 +225,7 @@ int policy_candidate_in(const struct policy *p, const struct port_map *m,
 
 	if (port < 0)
 		return 0;
-	return policy_candidate(p, addr, len) || (p->zero && port_map_recent_zero(m, (uint16_t)port));
+	return policy_candidate(p, addr, len) || (p->zero && port_map_zero_port(m, (uint16_t)port));
 }
 
 int policy_bind_result(const struct policy *p, struct port_map *m, int fd,
@@ -262,7 +263,7 @@ int policy_bind_result(const struct policy *p, struct port_map *m, int fd,
 	if (proto == TCP && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		return -1;
 	address_copy(&asked, addr, len);
-	rc = port == 0 ? bind_zero(p, m, fd, &asked)
+	rc = port == 0 ? bind_zero(p, m, fd, &asked, res)
 		       : bind_sentinel(p, m, fd, &asked, port_specs_find(p->specs, (uint16_t)port), res);
 	if (rc == 0 && proto == UDP) {
 		res->export_now = 1;

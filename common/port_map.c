@@ -1,5 +1,5 @@
-/* The port tables. A program that binds port 0 forever (FTP passive mode) recycles the
- * oldest slots instead of growing. */
+/* The port tables, fixed in size: a program that binds port 0 forever (FTP passive mode)
+ * sets bits that are set already, and recycles the oldest slots of the ring. */
 #include "port_map.h"
 
 uint16_t port_map_sentinel_port(const struct port_map *m, uint16_t sentinel)
@@ -22,28 +22,15 @@ void port_map_set_sentinel_port(struct port_map *m, uint16_t sentinel, uint16_t 
 	__atomic_store_n(&m->rewritten, 1, __ATOMIC_RELEASE);
 }
 
-static int zero_slot_of(const struct port_map *m, uint16_t port)
-{
-	for (unsigned i = 0; i < PORT_MAP_ZERO_SLOTS; i++)
-		if (m->zero[i] == port)
-			return 1;
-	return 0;
-}
-
 void port_map_remember_zero(struct port_map *m, uint16_t port)
 {
-	unsigned slot = m->zero_next++ % PORT_MAP_ZERO_SLOTS;
-	uint16_t old = m->zero[slot];
-
-	m->zero[slot] = port;
-	/* atomic: port_map_recent_zero reads the bits without the lock */
-	if (old && old != port && !zero_slot_of(m, old))
-		__atomic_fetch_and(&m->zero_bits[old / 64], ~(UINT64_C(1) << (old % 64)), __ATOMIC_RELAXED);
+	m->zero[m->zero_next++ % PORT_MAP_ZERO_SLOTS] = port;
+	/* atomic: port_map_zero_port reads the bits without the lock */
 	__atomic_fetch_or(&m->zero_bits[port / 64], UINT64_C(1) << (port % 64), __ATOMIC_RELAXED);
 	__atomic_store_n(&m->rewritten, 1, __ATOMIC_RELEASE);
 }
 
-int port_map_recent_zero(const struct port_map *m, uint16_t port)
+int port_map_zero_port(const struct port_map *m, uint16_t port)
 {
 	return port && (__atomic_load_n(&m->zero_bits[port / 64], __ATOMIC_RELAXED) >> (port % 64)) & 1;
 }
@@ -56,11 +43,9 @@ int port_map_find(const struct port_map *m, uint16_t port, uint16_t *sentinel)
 			return 1;
 		}
 	}
-	for (unsigned i = 0; i < PORT_MAP_ZERO_SLOTS; i++) {
-		if (port && m->zero[i] == port) {
-			*sentinel = 0;
-			return 1;
-		}
+	if (port_map_zero_port(m, port)) {
+		*sentinel = 0;
+		return 1;
 	}
 	return 0;
 }

@@ -10,7 +10,8 @@ that port is taken, connects to it, accepts, and closes the accepted side first:
 is left in TIME_WAIT. For about 60 seconds the kernel will not hand it to another bind to
 port 0 or outgoing connection, but a server that binds it with SO_REUSEADDR (as nearly all
 do) can take it. A preferred port that is free, or that was just reserved, is the port
-returned. Errors raise OSError, as socket calls do.
+returned. Errors raise OSError, as socket calls do; an address with a NUL in it raises
+ValueError (which is also a TypeError, as socket.bind's is in some Pythons).
 
 The reservation is common/reserve.c of epr, the code that libepr.so and `epr reserve` run,
 loaded with ctypes from libepr-reserve.so: $EPR_RESERVE_LIB if set, else the copy that
@@ -63,6 +64,11 @@ def _numeric(ip, port):
     raise AssertionError("unreachable")
 
 
+class _NullCharacter(ValueError, TypeError):
+    """A NUL in the address: socket.bind says TypeError in some Pythons, ValueError in
+    others; this is both, so that either except clause catches it."""
+
+
 def reserve(ip=LOCALHOST, port=0):
     """Reserve a TCP port on ip, preferring port; return it (an int).
 
@@ -72,6 +78,8 @@ def reserve(ip=LOCALHOST, port=0):
     port = int(port)
     if not 0 <= port <= 65535:
         raise OverflowError("bind(): port must be 0-65535.")
+    if "\0" in ip:  # C would read only what comes before it
+        raise _NullCharacter("embedded null character")
     result = _c_reserve(ip.encode(), port)
     if result == -errno.EINVAL:  # not a numeric address
         result = _c_reserve(_numeric(ip, port).encode(), port)

@@ -13,12 +13,13 @@ preloaded, and start() returns once every sentinel has its port and listens, and
 wait given holds (wait_log=REGEX, wait_cmd=SHELL_COMMAND, wait_http=PATH: epr start's
 --wait-* options), or raises EprError with epr's message and the end of the server's log.
 The server is owned by this Python process (owner=os.getpid(), the default; owner=None
-for none): when it exits, however it exits, epr stops the server within a second. stop() runs `epr stop ENVFILE`: the server's
-whole process group is stopped and its private directory removed; the log's last 64 KiB
-stay in .final_log. For pytest, see epr_pytest.
+for none): when it exits, however it exits, epr stops the server within a second. stop()
+runs `epr stop ENVFILE`: the server's whole process tree is stopped and its private
+directory removed; the log's last 64 KiB stay in .final_log. For pytest, see epr_pytest.
 
 epr is $EPR_BIN if set, else the epr installed beside this module (../../../bin/epr from
-it: PREFIX/bin/epr), else build/epr of the source tree this file is in, else epr on PATH.
+it: PREFIX/bin/epr), else build/epr of the source tree this file is in, else epr on PATH;
+with none of them, or one that cannot run, start() and stop() raise EprError.
 """
 
 import json
@@ -45,15 +46,28 @@ class EprError(RuntimeError):
 
 
 def epr_command():
-    """The epr executable to run."""
+    """The epr executable to run; EprError naming where it looked when there is none."""
     if os.environ.get("EPR_BIN"):
         return os.environ["EPR_BIN"]
     here = os.path.dirname(os.path.abspath(__file__))
-    for candidate in (os.path.join(here, "..", "..", "..", "bin", "epr"),
-                      os.path.join(here, "..", "build", "epr")):
+    candidates = [os.path.normpath(os.path.join(here, "..", "..", "..", "bin", "epr")),
+                  os.path.normpath(os.path.join(here, "..", "build", "epr"))]
+    for candidate in candidates:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return os.path.normpath(candidate)
-    return shutil.which("epr") or "epr"
+            return candidate
+    found = shutil.which("epr")
+    if found:
+        return found
+    raise EprError("no epr found: EPR_BIN is not set, and there is no %s, no %s, and no epr "
+                   "on PATH (%s)" % (candidates[0], candidates[1], os.environ.get("PATH", "")))
+
+
+def _run_epr(args, **options):
+    """subprocess.run of epr; an epr that cannot be run is an EprError too."""
+    try:
+        return subprocess.run(args, **options)
+    except OSError as error:
+        raise EprError("cannot run %s: %s" % (args[0], error.strerror or error)) from None
 
 
 def parse_start_output(text):
@@ -105,7 +119,7 @@ class Server:
             args += ["--owner", str(owner)]
         env = dict(os.environ, **self.env) if self.env else None
         try:
-            done = subprocess.run(args + ["--"] + self.command, stdin=subprocess.DEVNULL,
+            done = _run_epr(args + ["--"] + self.command, stdin=subprocess.DEVNULL,
                                   capture_output=True, text=True, env=env, cwd=self.cwd,
                                   timeout=self.timeout + 30)
         except subprocess.TimeoutExpired as expired:
@@ -128,12 +142,12 @@ class Server:
         return bool(self.values)
 
     def stop(self, timeout=10):
-        """Stops the server and its whole process group; safe to call twice."""
+        """Stops the server and its whole process tree; safe to call twice."""
         if not self.values:
             return
         self.final_log = self.log_text()
         env_file = self.env_file
-        done = subprocess.run([epr_command(), "stop", "-t", str(timeout), env_file],
+        done = _run_epr([epr_command(), "stop", "-t", str(timeout), env_file],
                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=timeout + 30)
         self.values = {}

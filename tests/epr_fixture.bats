@@ -75,7 +75,7 @@ SH
 
 @test "--wait-log needs a log that is a regular file, and a valid regular expression" {
 	run -1 "$EPR_BIN" start -l /dev/null --wait-log x -- true
-	[[ $output == *"--wait-log: the log /dev/null is not a regular file"* ]]
+	[[ $output == *"the log /dev/null is not a regular file"* ]]
 	run -2 "$EPR_BIN" start --wait-log 'a(' -- true
 	[[ $output == *"--wait-log: 'a(' is not an extended regular expression"* ]]
 	run -2 "$EPR_BIN" start --wait-http health -- true

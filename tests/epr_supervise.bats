@@ -141,10 +141,10 @@ os.execv(sys.argv[1], sys.argv[1:])' "$EPR_BIN" start -t 30 -- sh -c 'exit 3'
 	[ -z "$(ls -A "$TMPDIR")" ]
 }
 
-@test "the server gets /dev/null as stdin and the log as output, even when epr's 0-2 are closed" {
+@test "the server gets /dev/null as stdin and the log as output, even when epr's stdin and stderr are closed" {
 	"$EPR_BIN" start -e "$BATS_TEST_TMPDIR/env" -- sh -c \
 		'readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2; exec python3 "$0" 127.0.0.1 0 30' \
-		"$LISTEN" <&- >&- 2>&-
+		"$LISTEN" <&- 2>&-
 	log=$BATS_TEST_TMPDIR/env.log
 	[ "$(sed -n 1p "$log")" = /dev/null ]
 	[ "$(sed -n 2p "$log")" = "$log" ]

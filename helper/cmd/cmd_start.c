@@ -195,7 +195,8 @@ static bool live_launch(const struct envfile *ef)
 static void prepare_files(void)
 {
 	static struct envfile ef;
-	int fd;
+	struct stat st;
+	int fd, err;
 
 	if (!options.env_file) {
 		const char *tmp = getenv("TMPDIR");
@@ -222,21 +223,17 @@ static void prepare_files(void)
 			private_dir_remove(s.tmpdir);
 		launch_check_value("the log", s.log);
 	}
-	fd = open(s.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		int err = errno;
+	/* O_NONBLOCK and no O_TRUNC until it is known to be a file: a FIFO or a device put in
+	 * its place must neither hang the start nor be truncated. */
+	fd = open(s.log, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	err = fd < 0 ? errno : fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) ? ENXIO
+	      : ftruncate(fd, 0) != 0 ? errno : 0;
+	if (err) {
 		if (s.tmpdir)
 			private_dir_remove(s.tmpdir);
+		if (err == ENXIO) /* what open says of a FIFO without a reader, or a socket */
+			cli_fail("the log %s is not a regular file; name one with -l", s.log);
 		cli_fail("%s: %s", s.log, strerror(err));
-	}
-	if (s.wait.log_pattern) {
-		struct stat st;
-
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-			if (s.tmpdir)
-				private_dir_remove(s.tmpdir);
-			cli_fail("--wait-log: the log %s is not a regular file; name one with -l", s.log);
-		}
 	}
 	close(fd);
 }

@@ -44,12 +44,18 @@ static void usage(FILE *out)
 }
 
 /* With 0, 1 or 2 closed, the first file epr opened would take its place, and a server
- * would read its log as stdin: /dev/null fills the gaps. */
+ * would read its log as stdin: /dev/null fills the gaps, opened the other way round so that
+ * the descriptor still fails as a closed one would (EBADF). A closed stdout is then a write
+ * failure like any other: epr start, whose printed ports nobody would see, stops its server. */
 static void open_standard_fds(void)
 {
 	for (;;) {
-		int fd = open("/dev/null", O_RDWR);
+		int fd = open("/dev/null", O_RDONLY);
 
+		if (fd == 0) { /* stdin: reading it fails too */
+			close(fd);
+			fd = open("/dev/null", O_WRONLY);
+		}
 		if (fd < 0 || fd > 2) {
 			if (fd > 2)
 				close(fd);

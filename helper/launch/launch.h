@@ -60,8 +60,8 @@ struct launch_state {
 void launch_ports_init(struct launch_state *l);
 /* The policy applied to bind(fd, addr, len) on the supervisor's copy of a target's socket:
  * 0 bound, POLICY_PASS to let the target bind as asked, or a positive errno. *port is the
- * port bound. A repeated bind of a socket already bound to a port of ours is success (a
- * restarted system call). A UDP bind to a sentinel (pid's) is exported at once. */
+ * port bound (for port 0 too). A candidate bind of a socket already bound fails EINVAL, as
+ * the kernel would say. A UDP bind to a sentinel (pid's) is exported at once. */
 int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
 		unsigned *port, pid_t pid);
 /* fd (the supervisor's copy) now listens in process pid: exported when its port is one the
@@ -127,10 +127,14 @@ int channel_open(struct launch_state *l);
 /* Accepts and answers one request; false when none was waiting. */
 bool channel_serve(struct launch_state *l, int listener);
 
-/* listeners.c: which sockets listen, from the kernel's sock_diag. */
-/* Fills inodes with those of every listening TCP socket and every bound UDP socket in this
- * network namespace; their count, or -1 with errno. */
-int listeners_inodes(unsigned long long *inodes, size_t cap);
+/* listeners.c: which of the launch's sockets listen, from the kernel's sock_diag. */
+/* Sets found[i] for each socket inodes[i] (bound to ports[i]) that listens (TCP) or is bound
+ * (UDP) in this network namespace; the kernel is asked of those ports only. 0, or -1 with
+ * errno when it could not say (found[] then means nothing). */
+int listeners_find(const uint16_t *ports, const unsigned long long *inodes, bool *found, size_t n);
+/* 1 when some TCP socket is bound to port and none listens on it yet: a listen is to come.
+ * 0 if not (and always before Linux 6.8, which does not report bound sockets), -1 with errno. */
+int listeners_listen_pending(uint16_t port);
 
 /* launch_registry.c: the caller's live launches, one file each in a directory of the user's. */
 struct launch_entry {

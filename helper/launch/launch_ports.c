@@ -121,17 +121,15 @@ int launch_listened(struct launch_state *l, int fd, pid_t pid)
 int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
 		unsigned *port, pid_t pid)
 {
-	int bound = address_bound_port(fd), rc;
 	struct policy_result res;
-	uint16_t sentinel;
+	int rc;
 
 	*port = 0;
-	/* A bind interrupted after we made it, then restarted: it is done already. */
-	if (bound > 0 && policy_candidate(&l->policy, addr, len) &&
-	    port_map_find(&l->map, (uint16_t)bound, &sentinel)) {
-		*port = (unsigned)bound;
-		return 0;
-	}
+	/* A second bind of a bound socket: the kernel's answer, before anything is reserved or
+	 * set on the program's socket. (A seccomp bind restarted after we made it never gets
+	 * here: the notifier answers it.) */
+	if (policy_candidate(&l->policy, addr, len) && address_bound_port(fd) > 0)
+		return EINVAL;
 	rc = policy_bind_result(&l->policy, &l->map, fd, addr, len, &res);
 	if (rc == POLICY_PASS)
 		return POLICY_PASS;
@@ -142,24 +140,22 @@ int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, soc
 	return res.export_now ? add_export(l, fd, (uint16_t)res.port, res.sentinel, pid) : 0;
 }
 
-static bool listening_inode(const unsigned long long *inodes, int n, unsigned long long inode)
-{
-	for (int i = 0; i < n; i++)
-		if (inodes[i] == inode)
-			return true;
-	return false;
-}
-
 void launch_prune(struct launch_state *l)
 {
-	static unsigned long long inodes[4096];
-	int n = listeners_inodes(inodes, sizeof inodes / sizeof inodes[0]);
+	static uint16_t ports[LAUNCH_MAX_EXPORTS];
+	static unsigned long long inodes[LAUNCH_MAX_EXPORTS];
+	static bool found[LAUNCH_MAX_EXPORTS];
 	size_t kept = 0;
 
-	if (n < 0)
+	for (size_t i = 0; i < l->n_exports; i++) {
+		ports[i] = l->exports[i].port;
+		inodes[i] = l->exports[i].inode;
+	}
+	/* An export is dropped only when the kernel said, of its own port, that it is gone. */
+	if (listeners_find(ports, inodes, found, l->n_exports) != 0)
 		return; /* no sock_diag: keep what we have rather than guess */
 	for (size_t i = 0; i < l->n_exports; i++) {
-		if (listening_inode(inodes, n, l->exports[i].inode))
+		if (found[i])
 			l->exports[kept++] = l->exports[i];
 		else if (l->exports[i].pidfd >= 0)
 			close(l->exports[i].pidfd);
@@ -203,8 +199,17 @@ bool launch_ready(struct launch_state *l)
 	const struct port_specs *specs = &l->options->specs;
 
 	for (size_t i = 0; i < specs->n; i++) {
-		if (!export_of(l, specs->item[i].sentinel, false)) {
+		const struct launch_export *e = export_of(l, specs->item[i].sentinel, false);
+
+		if (!e) {
 			snprintf(l->why, sizeof l->why, "port %u is not listening yet",
+				 specs->item[i].sentinel);
+			return false;
+		}
+		/* A UDP export alone is not enough while a TCP socket sits bound to the same
+		 * port: the program serves both, and its TCP listen is still to come. */
+		if (listeners_listen_pending(e->port) == 1) {
+			snprintf(l->why, sizeof l->why, "port %u is bound over TCP but not listening yet",
 				 specs->item[i].sentinel);
 			return false;
 		}

@@ -13,7 +13,8 @@
 void log_tail(const char *path, const char *label, int lines)
 {
 	static char buf[TAIL_BYTES + 1];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in the log's place must not hang the failure's message. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	off_t from;
 	ssize_t n;
@@ -21,7 +22,7 @@ void log_tail(const char *path, const char *label, int lines)
 
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) != 0) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return;
 	}

@@ -34,6 +34,7 @@
 static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
 static int sigfd = -1, timer = -1, shim_socket = -1, notifier = -1;
+static int log_out = -1; /* epr start: the log, opened once, before CMD runs */
 
 static void block_signals(void)
 {
@@ -84,7 +85,7 @@ static void install_filter(int pass, int report)
 /* In the child: what the server must not inherit from epr, then exec. */
 static _Noreturn void exec_child(const struct launch_state *l, int report, int pass)
 {
-	int err, null_fd, log_fd;
+	int err, null_fd;
 
 	child_reset_signals();
 	/* On the subreaper path, CMD dies with a killed supervisor, unless it changes its
@@ -94,9 +95,8 @@ static _Noreturn void exec_child(const struct launch_state *l, int report, int p
 		install_filter(pass, report);
 	if (!l->foreground) {
 		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		log_fd = open(l->log, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-		if (setsid() < 0 || null_fd < 0 || log_fd < 0 || dup2(null_fd, 0) < 0 ||
-		    dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) {
+		if (setsid() < 0 || null_fd < 0 || dup2(null_fd, 0) < 0 ||
+		    dup2(log_out, 1) < 0 || dup2(log_out, 2) < 0) {
 			err = errno;
 			goto fail;
 		}
@@ -265,7 +265,7 @@ static int fail_start(struct launch_state *l, const char *fmt, const char *detai
  * pipes. The registry is brought up to date after: it is not on the path to ready. */
 static int become_ready(struct launch_state *l)
 {
-	int null_fd, log_fd;
+	int quiet;
 
 	launch_prune(l);
 	if (!launch_ready(l) || !wait_done(l))
@@ -273,17 +273,13 @@ static int become_ready(struct launch_state *l)
 	wait_cancel(l);
 	l->phase = LAUNCH_READY;
 	arm(0);
-	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	log_fd = open(l->log, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-	if (null_fd >= 0 && log_fd >= 0) {
-		dup2(null_fd, 0);
-		dup2(null_fd, 1);
-		dup2(log_fd, 2);
-	}
-	if (null_fd >= 0)
-		close(null_fd);
-	if (log_fd >= 0)
-		close(log_fd);
+	/* Whatever happened to the log's name since: $(epr start) must see its EOF now. */
+	quiet = open("/dev/null", O_RDWR | O_CLOEXEC);
+	dup2(quiet >= 0 ? quiet : log_out, 0);
+	dup2(quiet >= 0 ? quiet : log_out, 1);
+	dup2(log_out, 2);
+	if (quiet >= 0)
+		close(quiet);
 	if (write(l->ready_fd, "R", 1) != 1) {
 		/* epr start is gone: nobody will learn of this launch */
 		abandon(l, FAIL_GRACE, false);
@@ -503,6 +499,23 @@ static int loop(struct launch_state *l)
 	}
 }
 
+/* The log CMD writes to and the supervisor moves its stderr to once ready, opened here once:
+ * nothing done to its name later (a server that removes it) can hold the caller's pipes. */
+static int open_log(const struct launch_state *l)
+{
+	struct stat st;
+
+	/* O_NONBLOCK: a FIFO put in its place since epr start made it must not hang us. */
+	log_out = open(l->log, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (log_out < 0)
+		return -1;
+	if (fstat(log_out, &st) != 0 || !S_ISREG(st.st_mode)) {
+		errno = ENXIO;
+		return -1;
+	}
+	return fcntl(log_out, F_SETFL, O_APPEND); /* no O_NONBLOCK left for CMD */
+}
+
 int supervisor_run(struct launch_state *l)
 {
 	char how[4400];
@@ -520,6 +533,15 @@ int supervisor_run(struct launch_state *l)
 		cli_fail("cannot open the supervisor's socket: %s", strerror(errno));
 	if (setenv(EPR_ENV_SUPERVISOR, l->socket_name, 1) != 0)
 		cli_fail("setting %s: %s", EPR_ENV_SUPERVISOR, strerror(errno));
+	if (!l->foreground && open_log(l) != 0) {
+		if (errno == ENXIO)
+			cli_warn("the log %s is not a regular file", l->log);
+		else
+			cli_warn("%s: %s", l->log, strerror(errno));
+		remove_files(l, true); /* what is now at the log's name is not ours to remove */
+		tree_release();
+		return EXIT_FAILURE;
+	}
 	/* Before CMD runs, so that no line of its log is missed. */
 	if (wait_wanted(&l->wait) && wait_setup(l) != 0) {
 		cli_warn("cannot follow the log %s for --wait-log: %s", l->log, strerror(errno));

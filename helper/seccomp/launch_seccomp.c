@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/socket.h>
 
 #include "launch.h"
@@ -45,7 +44,8 @@ static int on_bind(void *ctx, pid_t tgid, int fd, const struct sockaddr *addr, s
 	return rc;
 }
 
-/* The supervisor listens on its copy (the same socket), then exports, as the shim does. */
+/* The supervisor listens on its copy (the same inet socket: TCP records no peer
+ * credentials), then exports, as the shim does. */
 static int on_listen(void *ctx, pid_t tgid, int fd, int backlog)
 {
 	int rc;
@@ -58,10 +58,10 @@ static int on_listen(void *ctx, pid_t tgid, int fd, int backlog)
 	return rc;
 }
 
-static void on_error(void *ctx, pid_t tgid, int err, const char *why)
+static void on_error(void *ctx, pid_t tid, int err, const char *why)
 {
-	(void)ctx;
-	cli_warn("process %d: %s (%s)", (int)tgid, why, strerror(err));
+	(void)ctx, (void)tid, (void)err;
+	cli_warn("%s", why); /* why names the thread, the fd and the error */
 }
 
 bool launch_seccomp_serve(struct launch_state *l, int listener)

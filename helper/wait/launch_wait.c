@@ -51,6 +51,8 @@ static void rearm(struct launch_wait *w)
 #define EARLIER(t) (due = due == 0 || (t) < due ? (t) : due)
 	if (w->log_pattern && !w->log_done && w->inotify < 0 && w->log_fd >= 0)
 		EARLIER(now_seconds() + LOG_RESCAN);
+	if (w->log_more)
+		EARLIER(now_seconds());
 	if (w->begun && w->cmd && !w->cmd_done && !w->cmd_pid)
 		EARLIER(w->cmd_next);
 	if (w->begun && w->http_path && !w->http_done)
@@ -99,7 +101,7 @@ static void advance(struct launch_state *l)
 	struct launch_wait *w = &l->wait;
 	double now = now_seconds();
 
-	if (w->log_pattern && w->inotify < 0)
+	if (w->log_pattern && (w->inotify < 0 || w->log_more))
 		wait_log_scan(w);
 	if (w->cmd_pid && w->cmd_reaped)
 		wait_cmd_finish(w);

@@ -15,6 +15,7 @@
 #define WAIT_LAST 200  /* bytes kept of a last failure */
 #define WAIT_RETRY_MAX 0.1 /* s: the longest delay between two attempts */
 #define HTTP_ATTEMPT 2.0 /* one GET that gets no answer in this long has failed */
+#define WAIT_LOG_PROBE 64 /* bytes of the log's start, and of the last read, kept */
 
 struct launch_wait {
 	/* set by epr start */
@@ -31,6 +32,9 @@ struct launch_wait {
 
 	int inotify, log_fd;      /* inotify -1: the log is read again on the timer */
 	off_t log_offset;
+	bool log_more;            /* the last scan stopped at its cap: scan again at once */
+	char log_head[WAIT_LOG_PROBE], log_tail[WAIT_LOG_PROBE]; /* to tell a truncation */
+	size_t log_head_len, log_tail_len;
 	char line[1024];          /* the line being read; a longer one is matched on its start */
 	size_t line_len;
 	char log_last[WAIT_LAST];

@@ -84,3 +84,12 @@ def test_errors_raise_oserror_as_the_socket_calls_do():
         reserve("127.0.0.1", 70000)
     with pytest.raises(socket.gaierror):
         reserve("no-such-host.invalid")
+
+
+def test_an_address_with_a_nul_raises_as_socket_bind_does():
+    with socket.socket() as s, pytest.raises((TypeError, ValueError)) as classic:
+        s.bind(("127.0.0.1\0junk", 0))
+    with pytest.raises(classic.type, match="null character"):
+        reserve("127.0.0.1\0junk")
+    with pytest.raises(ValueError):
+        reserve("::1\0")

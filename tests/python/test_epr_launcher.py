@@ -101,3 +101,32 @@ def test_a_killed_python_process_takes_its_servers_with_it():
         time.sleep(0.05)
     assert not answers(values["EPR_PORT"])
     assert not os.path.exists(values["EPR_FILE"])
+
+
+def load_copy(tmp_path):
+    """epr.py copied outside the source tree, so that no build/epr is beside it."""
+    import importlib.util
+    copy = tmp_path / "epr_copy.py"
+    copy.write_text(open(epr.__file__).read())
+    spec = importlib.util.spec_from_file_location("epr_copy", copy)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_epr_found_raises_eprerror_naming_where_it_looked(tmp_path, monkeypatch):
+    module = load_copy(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.delenv("EPR_BIN", raising=False)
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(module.EprError) as raised:
+        module.Server(["true"]).start()
+    for where in ("EPR_BIN", os.path.join("bin", "epr"), os.path.join("build", "epr"), str(empty)):
+        assert where in str(raised.value)
+
+
+def test_an_epr_bin_that_cannot_run_raises_eprerror(monkeypatch):
+    monkeypatch.setenv("EPR_BIN", "/nonexistent/epr")
+    with pytest.raises(epr.EprError, match="/nonexistent/epr"):
+        epr.Server(["true"]).start()
