@@ -296,7 +296,7 @@ start=$(date +%s%N)
 "$EPR_BIN" stop -t 1 "$D/env"
 echo "stop took $(( ($(date +%s%N) - start) / 1000000 )) ms"
 sleep 0.3
-if pgrep -f "$RUNNER"; then echo "some of the tree still runs"; exit 1; fi
+if pgrep -f "$RUNNER" >/dev/null; then ps -o pid,ppid,stat,etime,cmd -p "$(pgrep -d, -f "$RUNNER")"; echo "some of the tree still runs"; exit 1; fi
 SH
 	EPR_CGROUP=$(mode_env "$1") D=$BATS_TEST_TMPDIR RUNNER=$RUNNER netns bash "$BATS_TEST_TMPDIR/t.sh"
 	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ]
@@ -321,7 +321,7 @@ kill -9 "$EPR_SUPERVISOR_PID"
 sleep 0.3
 "$EPR_BIN" stop -t 1 "$D/env"
 sleep 0.3
-if pgrep -f "$RUNNER"; then echo "some of the tree still runs"; exit 1; fi
+if pgrep -f "$RUNNER" >/dev/null; then ps -o pid,ppid,stat,etime,cmd -p "$(pgrep -d, -f "$RUNNER")"; echo "some of the tree still runs"; exit 1; fi
 [ ! -e "$cg" ]
 SH
 	D=$BATS_TEST_TMPDIR RUNNER=$RUNNER netns bash "$BATS_TEST_TMPDIR/t.sh"
