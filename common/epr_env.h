@@ -11,6 +11,7 @@
 #define EPR_ENV_RUNTIME_DIR "EPR_RUNTIME_DIR" /* epr: where it keeps its list of launches */
 /* portpicker's: the portserver that epr reserve and epr_portserver_request() ask */
 #define EPR_ENV_PORTSERVER "PORTSERVER_ADDRESS"
+#define EPR_ENV_CGROUP   "EPR_CGROUP"   /* epr: "off" keeps launches out of cgroups */
 
 /* Internal: "<launch id>:<absolute env-file path>", set by the first shimmed process of a
  * launch. A process that finds its own EPR_ENV_FILE there belongs to that launch. */

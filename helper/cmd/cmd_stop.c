@@ -105,6 +105,7 @@ static bool launch_of_file(const char *path, struct envfile *ef, struct launch_e
 	if (registry_read(e->supervisor, &known) == 0 && known.supervisor_start == e->supervisor_start) {
 		memcpy(e->tree, known.tree, sizeof e->tree);
 		memcpy(e->tmpdir, known.tmpdir, sizeof e->tmpdir);
+		memcpy(e->cgroup, known.cgroup, sizeof e->cgroup);
 	}
 	return true;
 }

@@ -85,17 +85,46 @@ bool launch_ready(struct launch_state *l);
 /* Writes the env file from the launch state. 0 or -1 with errno. */
 int launch_write_env(struct launch_state *l);
 
-/* launch_tree.c: the process tree under the supervisor, a child subreaper. */
-int tree_become_subreaper(void);
-/* Signals every process of the tree (a walk of /proc/PID/task/TID/children from here). */
+/* launch_tree.c: the process tree: a cgroup v2 of the launch's own where one is writable,
+ * else the supervisor's descendants (it is a child subreaper either way). */
+/* Becomes a child subreaper and makes the launch's cgroup unless EPR_CGROUP=off or none is
+ * writable. 0, or -1 with errno. */
+int tree_setup(void);
+/* fork() for CMD: the child starts in the launch's cgroup (or, if the kernel refuses that,
+ * the launch goes on without one). */
+pid_t tree_fork(void);
+/* For -v: "the launch's cgroup is PATH", or "no writable cgroup v2 (why): child subreaper". */
+void tree_describe(char *out, size_t cap);
+/* The launch's cgroup directory; "" on the subreaper path. */
+const char *tree_cgroup(void);
+/* The cgroup's cgroup.events, to poll for POLLPRI: "populated" changed; -1: none. */
+int tree_pollfd(void);
+/* Signals every process of the tree. */
 void tree_signal(int sig);
+/* SIGTERM, then SIGCONT (a stopped process would keep SIGTERM pending) to every process. */
+void tree_terminate(void);
+/* SIGKILL to every process of the tree (cgroup.kill where there is one). */
+void tree_kill(void);
 /* Reaps every child that has exited; the main one's status goes into l. True when no child
- * is left. */
+ * is left (and the cgroup is empty). */
 bool tree_reap(struct launch_state *l);
-/* Whether pid belongs to the tree: its parent chain reaches the supervisor. */
+/* Whether pid belongs to the tree: in the launch's cgroup or below, else its parent chain
+ * reaches the supervisor. */
 bool tree_contains(pid_t pid);
 /* Writes "pid:start" items of the tree, comma-separated, into out. */
 void tree_snapshot(char *out, size_t cap);
+/* fork() for a --wait-cmd attempt: into the attempts' own cgroup when the launch has one,
+ * else under a keeper (the pid returned), a child subreaper that kills what the attempt
+ * left once it ends, and then exits as it did. */
+pid_t tree_fork_attempt(void);
+/* Kills whatever an attempt left: everything in the attempts' cgroup, or, given the pid of
+ * an attempt not yet reaped, its keeper's descendants. */
+void tree_kill_attempt(pid_t attempt);
+/* The launch is over: its cgroups are removed. */
+void tree_release(void);
+
+/* child_signals.c: in a child before exec, every signal at its default and none blocked. */
+void child_reset_signals(void);
 
 /* launch_channel.c: the abstract socket the shim talks to. Driven from the supervisor's
  * poll loops, as the waits are: it never blocks, whatever a peer does. */
@@ -135,6 +164,7 @@ struct launch_entry {
 	/* CMD and its arguments, each percent-encoded, joined by "%00": any argv reads back */
 	char command[ENVFILE_MAX];
 	bool command_cut; /* the last arguments were left out, to fit the entry */
+	char cgroup[4096];  /* the launch's cgroup, for a stop after the supervisor died; "" */
 };
 /* The registry directory, created 0700 if missing: EPR_RUNTIME_DIR, else
  * $XDG_RUNTIME_DIR/epr, else /tmp/epr-UID, or when one of the last two is another user's
@@ -206,14 +236,18 @@ struct launch_stop {
 	double waited;   /* seconds launch_stop_wait waited */
 };
 /* Begins to stop e: SIGTERM with the grace period (in seconds) to its supervisor, or when
- * that is gone, to each process of e's tree that still runs. False when nothing of it runs. */
+ * that is gone, SIGTERM and SIGCONT to each process of e's cgroup, or of its tree snapshot
+ * (and their descendants) that still runs. False when nothing of it runs. */
 bool launch_stop_begin(struct launch_stop *s, const struct launch_entry *e, double grace);
 /* Waits for the stops s[0..n) together: orphans get SIGKILL after grace (a supervisor sends
  * its own). Sets error and survivors; true when nothing of any is left. */
 bool launch_stop_wait(struct launch_stop *s, size_t n, double grace);
-/* What a supervisor would have removed had it not been killed: e's registry entry and the
- * private directory of epr start. 0, or -1 with errno. */
+/* What a supervisor would have removed had it not been killed: e's registry entry, its
+ * cgroup (what still runs in it killed) and the private directory of epr start. 0, or -1
+ * with errno. */
 int launch_clean_up(const struct launch_entry *e);
+/* Whether some process is in the cgroup e recorded: 1, 0, or -1 (none, or not epr's). */
+int launch_cgroup_populated(const struct launch_entry *e);
 
 /* launch_via.c: finds l->name as execvp would and picks the interceptor (l->path,
  * l->seccomp); *shim is the malloc'd libepr.so to preload, or NULL under seccomp. 0, or

@@ -27,6 +27,7 @@
 #define KEY_COMMAND_CUT "EPR_COMMAND_CUT" /* 1: the last arguments did not fit */
 #define ARG_SEP "%00"
 #define LOCK_WAIT_MS 2000 /* a cleaner or a reader holds a lock for microseconds */
+#define KEY_CGROUP "EPR_CGROUP"   /* the launch's cgroup directory */
 
 static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=.,:/@";
 
@@ -445,6 +446,8 @@ static int fill(struct envfile *ef, const struct launch_entry *e)
 		return -1;
 	if (e->tree[0] && envfile_set(ef, KEY_TREE, e->tree) != 0)
 		return -1;
+	if (e->cgroup[0] && envfile_set(ef, KEY_CGROUP, e->cgroup) != 0)
+		return -1;
 	if (e->command[0]) {
 		/* Only shown by epr list: what does not fit is left out, whole arguments first. */
 		static char coded[sizeof e->command];
@@ -521,6 +524,8 @@ static int read_path(const char *path, struct launch_entry *e)
 		e->tree[0] = '\0';
 	if (envfile_get(&ef, EPR_KEY_TMPDIR, e->tmpdir, sizeof e->tmpdir) < 0)
 		e->tmpdir[0] = '\0';
+	if (envfile_get(&ef, KEY_CGROUP, e->cgroup, sizeof e->cgroup) < 0)
+		e->cgroup[0] = '\0';
 	e->owner = (pid_t)number(&ef, KEY_OWNER);
 	e->owner_start = number(&ef, KEY_OWNER_START);
 	if (envfile_get(&ef, KEY_COMMAND, e->command, sizeof e->command) < 0)
@@ -641,6 +646,8 @@ enum entry_state registry_state(const struct launch_entry *e)
 			return ENTRY_ORPHANED;
 		foreign = true; /* another user's: not ours to signal */
 	}
+	if (e->cgroup[0] && launch_cgroup_populated(e) == 1)
+		return ENTRY_ORPHANED; /* a process forked after the snapshot, in the cgroup */
 	return foreign ? ENTRY_FOREIGN : ENTRY_OVER;
 }
 

@@ -3,11 +3,15 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
+#include "cgroup.h"
 #include "launch.h"
 
 /* After SIGKILL, how long the kernel may take to tear a tree down. */
@@ -71,10 +75,50 @@ static int ask_supervisor(int pidfd, double grace)
 	return 0;
 }
 
+/* The cgroup e recorded, opened if it is still a cgroup2 directory named as epr names
+ * them; -1 otherwise. */
+static int entry_cgroup(const struct launch_entry *e)
+{
+	const char *base = strrchr(e->cgroup, '/');
+	struct statfs fs;
+	int fd;
+
+	if (!e->cgroup[0] || !base || strncmp(base + 1, "epr-", 4) != 0)
+		return -1;
+	fd = cgroup_open(e->cgroup);
+	if (fd >= 0 && (fstatfs(fd, &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int launch_cgroup_populated(const struct launch_entry *e)
+{
+	int fd = entry_cgroup(e), populated;
+
+	if (fd < 0)
+		return -1;
+	populated = cgroup_populated(fd);
+	close(fd);
+	return populated;
+}
+
+/* The supervisor is gone, its cgroup is not: every member (as the kernel counts them, so
+ * also what forked after any snapshot) gets SIGTERM and SIGCONT, and is waited for. */
+static bool stop_cgroup(struct launch_stop *s, int cgroup)
+{
+	s->n_orphans = cgroup_pidfds(cgroup, s->orphans, LAUNCH_STOP_MAX);
+	cgroup_signal(cgroup, SIGTERM, SIGCONT);
+	close(cgroup);
+	return s->n_orphans > 0;
+}
+
 bool launch_stop_begin(struct launch_stop *s, const struct launch_entry *e, double grace)
 {
 	struct launch_process procs[LAUNCH_STOP_MAX];
 	size_t n;
+	int cgroup;
 
 	s->entry = e;
 	s->n_orphans = 0;
@@ -90,12 +134,19 @@ bool launch_stop_begin(struct launch_stop *s, const struct launch_entry *e, doub
 		}
 		return true;
 	}
+	if ((cgroup = entry_cgroup(e)) >= 0)
+		return stop_cgroup(s, cgroup);
 	n = registry_processes(e, procs, LAUNCH_STOP_MAX);
 	for (size_t i = 0; i < n; i++)
 		if ((s->orphans[s->n_orphans] = pidfd_of(procs[i].pid, procs[i].start)) >= 0)
 			s->n_orphans++;
 	for (size_t i = 0; i < s->n_orphans; i++) {
-		if (syscall(SYS_pidfd_send_signal, s->orphans[i], SIGTERM, NULL, 0) == 0 || errno != EPERM)
+		if (syscall(SYS_pidfd_send_signal, s->orphans[i], SIGTERM, NULL, 0) == 0) {
+			/* a stopped process would hold SIGTERM pending until SIGKILL */
+			syscall(SYS_pidfd_send_signal, s->orphans[i], SIGCONT, NULL, 0);
+			continue;
+		}
+		if (errno != EPERM)
 			continue;
 		/* not ours to signal: said at once, not waited for */
 		s->error = EPERM;
@@ -124,10 +175,17 @@ static size_t open_fds(struct launch_stop *s, size_t n, struct pollfd *p, int **
 
 static void kill_orphans(struct launch_stop *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		int cgroup = s[i].n_orphans ? entry_cgroup(s[i].entry) : -1;
+
+		if (cgroup >= 0) { /* stopped and forking ones too */
+			cgroup_kill(cgroup);
+			close(cgroup);
+		}
 		for (size_t j = 0; j < s[i].n_orphans; j++)
 			if (s[i].orphans[j] >= 0)
 				syscall(SYS_pidfd_send_signal, s[i].orphans[j], SIGKILL, NULL, 0);
+	}
 }
 
 bool launch_stop_wait(struct launch_stop *s, size_t n, double grace)
@@ -178,8 +236,41 @@ bool launch_stop_wait(struct launch_stop *s, size_t n, double grace)
 	return m == 0;
 }
 
+/* Kills what is left in the cgroup at path (fd), waits a bounded time for it to empty, and
+ * removes it; says so when it cannot. */
+static void remove_cgroup(int fd, const char *path)
+{
+	double give_up = now_seconds() + KILL_WAIT;
+	int events = cgroup_events(fd), populated;
+
+	while ((populated = cgroup_populated(fd)) == 1 && now_seconds() < give_up) {
+		struct pollfd p = { events, POLLPRI, 0 };
+
+		cgroup_kill(fd);
+		if (events < 0 || cgroup_events_populated(events) == 1)
+			poll(events >= 0 ? &p : NULL, events >= 0, 100);
+	}
+	if (events >= 0)
+		close(events);
+	close(fd);
+	if (cgroup_remove(path) != 0 && errno != ENOENT)
+		cli_warn("cannot remove the cgroup %s: %s", path, strerror(errno));
+}
+
 int launch_clean_up(const struct launch_entry *e)
 {
+	int cgroup = entry_cgroup(e);
+
+	if (cgroup >= 0) {
+		struct launch_entry attempts = *e;
+		int fd;
+
+		/* and the --wait-cmd attempts' cgroup beside it, if the supervisor left one */
+		snprintf(attempts.cgroup, sizeof attempts.cgroup, "%.4080s-wait", e->cgroup);
+		if ((fd = entry_cgroup(&attempts)) >= 0)
+			remove_cgroup(fd, attempts.cgroup);
+		remove_cgroup(cgroup, e->cgroup);
+	}
 	if (registry_clean(e) != 0)
 		return -1;
 	return e->tmpdir[0] ? private_dir_remove(e->tmpdir) : 0;

@@ -1,28 +1,136 @@
-/* The process tree of a launch. The supervisor is a child subreaper: whatever forks away,
- * calls setsid() or double-forks is reparented to it, so the tree is exactly its
- * descendants, found through /proc/PID/task/TID/children without scanning /proc. */
+/* The process tree of a launch, contained one of two ways, chosen once at set-up:
+ * - a cgroup v2 of its own, where a cgroup2 hierarchy is writable: CMD starts in it, the
+ *   kernel keeps membership exact whatever the processes do (fork away, setsid, drop
+ *   privileges), it outlives a killed supervisor, and it is signalled, killed and found
+ *   empty whole (cgroup.kill, cgroup.events);
+ * - else the supervisor's children: it is a child subreaper (it is in both cases, to reap
+ *   what forks away), so the tree is exactly its descendants, found through
+ *   /proc/PID/task/TID/children without scanning /proc.
+ * --wait-cmd attempts get a cgroup of their own beside the launch's, killed whole when an
+ * attempt ends, so that nothing an attempt leaves joins the launch. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
+#include "cgroup.h"
+#include "epr_env.h"
 #include "launch.h"
 
-#define TREE_MAX 4096   /* processes visited in one walk */
-#define TREE_DEPTH 64   /* parent links followed by tree_contains */
+#define TREE_MAX 4096        /* processes visited in one walk */
+#define CHAIN_MAX 0x400000   /* parent links: PID_MAX_LIMIT, more than any chain can have */
+#define RELEASE_WAIT 1.0     /* s: for killed processes to leave a cgroup before its rmdir */
 
-int tree_become_subreaper(void)
+static struct {
+	int fd;               /* the launch's cgroup; -1: the child subreaper path */
+	int events;           /* its cgroup.events, for poll */
+	char path[4096];      /* its directory */
+	char rel[4096];       /* its path as /proc/PID/cgroup shows it */
+	char parent[4000];    /* the supervisor's own cgroup: the attempts' goes beside */
+	int attempt;          /* the --wait-cmd attempts' cgroup; -1: none (yet) */
+	char attempt_path[4200];
+	char why[4400];       /* why there is no cgroup */
+} cg = { .fd = -1, .events = -1, .attempt = -1 };
+
+/* Makes the launch's cgroup under the supervisor's own, or says in cg.why why not. */
+static void cgroup_setup(void)
 {
-	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	const char *mode = getenv(EPR_ENV_CGROUP);
+	char rel[4000], name[64];
+	unsigned long long random;
+	int err;
+
+	if (mode && strcmp(mode, "off") == 0) {
+		snprintf(cg.why, sizeof cg.why, "%s=off", EPR_ENV_CGROUP);
+		return;
+	}
+	if (mode && *mode && strcmp(mode, "auto") != 0)
+		cli_fail("%s: '%s' is neither auto nor off", EPR_ENV_CGROUP, mode);
+	if ((err = cgroup_own(cg.parent, sizeof cg.parent, rel, sizeof rel)) != 0) {
+		snprintf(cg.why, sizeof cg.why, "%s", err == ENOENT ? "none mounted" : strerror(err));
+		return;
+	}
+	if (getrandom(&random, sizeof random, 0) != (ssize_t)sizeof random)
+		random = (unsigned long long)now_seconds();
+	snprintf(name, sizeof name, "epr-%d-%016llx", (int)getpid(), random);
+	cg.fd = cgroup_create(cg.parent, name);
+	if (cg.fd < 0) {
+		snprintf(cg.why, sizeof cg.why, "%s: %.200s", cg.parent, strerror(errno));
+		return;
+	}
+	snprintf(cg.path, sizeof cg.path, "%s/%s", cg.parent, name);
+	snprintf(cg.rel, sizeof cg.rel, "%s/%s", strcmp(rel, "/") == 0 ? "" : rel, name);
+	cg.events = cgroup_events(cg.fd);
 }
 
-/* Appends the children of every thread of pid to out. */
-static size_t children_of(pid_t pid, pid_t *out, size_t n, size_t cap)
+int tree_setup(void)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+		return -1;
+	cgroup_setup();
+	return 0;
+}
+
+/* Gives up the launch's cgroup before anything ran in it: the subreaper path instead. */
+static void cgroup_drop(const char *why)
+{
+	snprintf(cg.why, sizeof cg.why, "%s", why);
+	close(cg.fd);
+	cg.fd = -1;
+	if (cg.events >= 0)
+		close(cg.events);
+	cg.events = -1;
+	rmdir(cg.path);
+	cg.path[0] = cg.rel[0] = '\0';
+}
+
+pid_t tree_fork(void)
+{
+	pid_t pid;
+	char why[sizeof cg.why];
+
+	if (cg.fd < 0)
+		return fork();
+	pid = cgroup_fork_into(cg.fd);
+	if (pid >= 0)
+		return pid;
+	/* ENOSYS, E2BIG: before Linux 5.7; EACCES, EPERM: a cgroup we made but may not
+	 * move into (cgroup.procs of the common ancestor is not ours). */
+	snprintf(why, sizeof why, "cannot start in %s: %.200s", cg.path, strerror(errno));
+	cgroup_drop(why);
+	return fork();
+}
+
+void tree_describe(char *out, size_t cap)
+{
+	if (cg.fd >= 0)
+		snprintf(out, cap, "the launch's cgroup is %s", cg.path);
+	else
+		snprintf(out, cap, "no writable cgroup v2 (%s): child subreaper", cg.why);
+}
+
+const char *tree_cgroup(void)
+{
+	return cg.path;
+}
+
+int tree_pollfd(void)
+{
+	return cg.events;
+}
+
+/* Appends the children of every thread of pid to out, each with pid as its parent. */
+static size_t children_of(pid_t pid, pid_t *out, pid_t *parents, size_t n, size_t cap)
 {
 	char path[64];
 	DIR *tasks;
@@ -51,6 +159,7 @@ static size_t children_of(pid_t pid, pid_t *out, size_t n, size_t cap)
 
 			if (end == p)
 				break;
+			parents[n] = pid;
 			out[n++] = (pid_t)child;
 		}
 	}
@@ -58,23 +167,61 @@ static size_t children_of(pid_t pid, pid_t *out, size_t n, size_t cap)
 	return n;
 }
 
-/* The tree, breadth first, into out; its size. */
-static size_t walk(pid_t *out, size_t cap)
+/* The descendants of root, breadth first, into out (parents[i] is out[i]'s); their count. */
+static size_t walk(pid_t root, pid_t *out, pid_t *parents, size_t cap)
 {
-	size_t n = children_of(getpid(), out, 0, cap);
+	size_t n = children_of(root, out, parents, 0, cap);
 
 	for (size_t i = 0; i < n; i++)
-		n = children_of(out[i], out, n, cap);
+		n = children_of(out[i], out, parents, n, cap);
 	return n;
+}
+
+/* The subreaper path: sig (and sig2 unless 0) to each descendant through a pidfd, opened
+ * and then checked to name a process whose parent is the one it was found under (or the
+ * supervisor, which adopts orphans): a pid reused meanwhile is not signalled. */
+static void walk_signal(pid_t root, int sig, int sig2)
+{
+	static pid_t pids[TREE_MAX], parents[TREE_MAX];
+	size_t n = walk(root, pids, parents, TREE_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		int fd = (int)syscall(SYS_pidfd_open, pids[i], 0);
+		pid_t parent;
+
+		if (fd < 0)
+			continue;
+		parent = proc_parent(pids[i]);
+		if (parent == parents[i] || parent == root) {
+			syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+			if (sig2)
+				syscall(SYS_pidfd_send_signal, fd, sig2, NULL, 0);
+		}
+		close(fd);
+	}
 }
 
 void tree_signal(int sig)
 {
-	static pid_t pids[TREE_MAX];
-	size_t n = walk(pids, TREE_MAX);
+	if (cg.fd >= 0)
+		cgroup_signal(cg.fd, sig, 0);
+	else
+		walk_signal(getpid(), sig, 0);
+}
 
-	for (size_t i = 0; i < n; i++)
-		kill(pids[i], sig);
+void tree_terminate(void)
+{
+	/* SIGCONT too: a stopped process would hold SIGTERM pending until SIGKILL. */
+	if (cg.fd >= 0)
+		cgroup_signal(cg.fd, SIGTERM, SIGCONT);
+	else
+		walk_signal(getpid(), SIGTERM, SIGCONT);
+}
+
+void tree_kill(void)
+{
+	if (cg.fd < 0 || cgroup_kill(cg.fd) != 0)
+		walk_signal(getpid(), SIGKILL, 0);
 }
 
 bool tree_reap(struct launch_state *l)
@@ -92,13 +239,19 @@ bool tree_reap(struct launch_state *l)
 			}
 			continue;
 		}
+		/* With a cgroup, what is in it counts too: a process the supervisor is no
+		 * ancestor of. */
+		if (cg.fd >= 0 && (cg.events >= 0 ? cgroup_events_populated(cg.events)
+						      : cgroup_populated(cg.fd)) == 1)
+			return false;
 		if (pid < 0 && errno == ECHILD)
 			return true;
 		/* A --wait-cmd attempt is no part of the server: alone, it is all that is left. */
 		if (l->wait.cmd_pid > 0 && !l->wait.cmd_reaped) {
-			pid_t children[2];
+			pid_t children[2], parents[2];
 
-			return children_of(getpid(), children, 0, 2) == 1 && children[0] == l->wait.cmd_pid;
+			return children_of(getpid(), children, parents, 0, 2) == 1 &&
+			       children[0] == l->wait.cmd_pid;
 		}
 		return false;
 	}
@@ -108,7 +261,11 @@ bool tree_contains(pid_t pid)
 {
 	pid_t self = getpid();
 
-	for (int depth = 0; depth < TREE_DEPTH && pid > 1; depth++) {
+	if (cg.fd >= 0)
+		return cgroup_contains(cg.rel, pid);
+	/* To pid 1, however deep: a parent chain has no cycle; CHAIN_MAX only bounds a walk
+	 * that pid reuse in the middle of it could lead astray. */
+	for (long links = 0; links < CHAIN_MAX && pid > 1; links++) {
 		pid = proc_parent(pid);
 		if (pid == self)
 			return true;
@@ -118,8 +275,8 @@ bool tree_contains(pid_t pid)
 
 void tree_snapshot(char *out, size_t cap)
 {
-	static pid_t pids[TREE_MAX];
-	size_t n = walk(pids, TREE_MAX), used = 0;
+	static pid_t pids[TREE_MAX], parents[TREE_MAX];
+	size_t n = walk(getpid(), pids, parents, TREE_MAX), used = 0;
 
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
@@ -132,4 +289,95 @@ void tree_snapshot(char *out, size_t cap)
 		}
 		used += (size_t)w;
 	}
+}
+
+/* The subreaper path: the keeper of one attempt, itself a child subreaper, so that what
+ * the attempt leaves (a daemon that called setsid()) is reparented to it rather than to the
+ * supervisor, and killed with the rest once the attempt ends. It then exits as the attempt
+ * did. */
+static _Noreturn void keep_attempt(pid_t attempt)
+{
+	int status = 0, st;
+	pid_t pid;
+
+	close_range(3, ~0U, 0); /* nothing of the supervisor's: the attempt has its copies */
+	do
+		pid = waitpid(-1, &st, 0);
+	while (pid != attempt && !(pid < 0 && errno != EINTR));
+	if (pid == attempt)
+		status = st;
+	for (int round = 0; round < 100; round++) {
+		walk_signal(getpid(), SIGKILL, 0);
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (pid < 0 && errno == ECHILD)
+			break;
+		poll(NULL, 0, 10);
+	}
+	if (WIFSIGNALED(status))
+		kill(getpid(), WTERMSIG(status));
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_CANNOT_EXEC);
+}
+
+pid_t tree_fork_attempt(void)
+{
+	pid_t keeper, attempt;
+
+	if (cg.fd >= 0 && cg.attempt < 0) {
+		snprintf(cg.attempt_path, sizeof cg.attempt_path, "%s-wait", cg.path);
+		cg.attempt = cgroup_create(cg.parent, strrchr(cg.attempt_path, '/') + 1);
+	}
+	if (cg.attempt >= 0 && (attempt = cgroup_fork_into(cg.attempt)) >= 0)
+		return attempt;
+	keeper = fork();
+	if (keeper != 0)
+		return keeper;
+	child_reset_signals();
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+		return 0; /* the attempt itself, as before keepers */
+	attempt = fork();
+	if (attempt == 0)
+		return 0;
+	if (attempt < 0)
+		_exit(EXIT_CANNOT_EXEC);
+	keep_attempt(attempt);
+}
+
+void tree_kill_attempt(pid_t attempt)
+{
+	if (cg.attempt >= 0)
+		cgroup_kill(cg.attempt);
+	else if (attempt > 0)
+		walk_signal(attempt, SIGKILL, 0);
+}
+
+/* Removes the cgroup at path (fd), waiting a bounded time for killed members to leave. */
+static void remove_cgroup(int fd, const char *path)
+{
+	double until = now_seconds() + RELEASE_WAIT;
+
+	while (cgroup_populated(fd) == 1 && now_seconds() < until)
+		poll(NULL, 0, 10);
+	close(fd);
+	if (cgroup_remove(path) != 0 && errno != ENOENT)
+		cli_warn("cannot remove the cgroup %s: %s", path, strerror(errno));
+}
+
+void tree_release(void)
+{
+	if (cg.attempt >= 0) {
+		cgroup_kill(cg.attempt);
+		remove_cgroup(cg.attempt, cg.attempt_path);
+		cg.attempt = -1;
+	}
+	if (cg.fd < 0)
+		return;
+	if (cg.events >= 0)
+		close(cg.events);
+	cg.events = -1;
+	remove_cgroup(cg.fd, cg.path);
+	cg.fd = -1;
+	cg.path[0] = cg.rel[0] = '\0';
+	snprintf(cg.why, sizeof cg.why, "released");
 }

@@ -27,6 +27,7 @@
 #define KILL_WAIT 5.0       /* after SIGKILL, for the kernel to tear the tree down */
 #define OWNER_GRACE 1.0     /* ... when the owner exited: nobody waits for a clean stop */
 #define LOG_TAIL_LINES 20
+#define SNAPSHOT_EVERY 1.0  /* s: the registry's tree snapshot, on the subreaper path */
 
 /* Signals the supervisor takes through its signalfd. The server gets none of this: its
  * mask and dispositions are reset before exec. */
@@ -64,22 +65,6 @@ static void arm(double seconds)
 	timerfd_settime(timer, 0, &when, NULL);
 }
 
-/* Every signal back to its default. The raw system call: glibc's signal() refuses 32 and 33,
- * which it keeps for itself, yet a caller (make, for one) may have left them ignored. */
-static void reset_dispositions(void)
-{
-	struct {
-		void (*handler)(int);
-		unsigned long flags;
-		void (*restorer)(void);
-		uint64_t mask;
-	} dfl = { SIG_DFL, 0, NULL, 0 };
-
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
-}
-
 /* In the child, for a seccomp launch: the filter, whose listener goes to the supervisor
  * over pass. A failure is said here, on the caller's stderr, before the server runs. */
 static void install_filter(int pass, int report)
@@ -100,14 +85,11 @@ static void install_filter(int pass, int report)
 /* In the child: what the server must not inherit from epr, then exec. */
 static _Noreturn void exec_child(const struct launch_state *l, int report, int pass)
 {
-	sigset_t none;
 	int err, null_fd;
 
-	reset_dispositions();
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* A foreground server dies with a killed supervisor; a daemon that forked away does
-	 * not, and epr stop finds it through the registry's tree snapshot. */
+	child_reset_signals();
+	/* On the subreaper path, CMD dies with a killed supervisor, unless it changes its
+	 * credentials (the kernel then clears this) or forks away; the cgroup holds those. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	registry_close_inherited();
 	if (pass >= 0)
@@ -155,7 +137,7 @@ static int spawn(struct launch_state *l, int *listener)
 		return errno;
 	if (l->seccomp && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pass) != 0)
 		return errno;
-	l->main_pid = fork();
+	l->main_pid = tree_fork();
 	if (l->main_pid < 0)
 		return errno;
 	if (l->main_pid == 0)
@@ -194,6 +176,7 @@ static void register_launch(const struct launch_state *l)
 	e.owner_start = l->owner_start;
 	registry_set_command(&e, l->argv);
 	tree_snapshot(e.tree, sizeof e.tree);
+	snprintf(e.cgroup, sizeof e.cgroup, "%s", tree_cgroup());
 	if (registry_write(&e) != 0)
 		cli_warn("recording the launch in %s: %s", registry_dir(), strerror(errno));
 }
@@ -221,9 +204,9 @@ static void drain_signals(void)
 		;
 }
 
-/* SIGTERM to the whole tree, SIGKILL after grace, until no process is left. 0, or -1 if
- * some process outlived SIGKILL by KILL_WAIT. The shim's socket stays ours meanwhile, and
- * its requests are refused (the phase is LAUNCH_STOPPING). */
+/* SIGTERM and SIGCONT to the whole tree, SIGKILL after grace, until no process is left.
+ * 0, or -1 if some process outlived SIGKILL by KILL_WAIT. The shim's socket stays ours
+ * meanwhile, and its requests are refused (the phase is LAUNCH_STOPPING). */
 static int stop_tree(struct launch_state *l, double grace)
 {
 	double deadline = now_seconds() + grace;
@@ -231,9 +214,9 @@ static int stop_tree(struct launch_state *l, double grace)
 
 	wait_cancel(l);
 	l->phase = LAUNCH_STOPPING;
-	tree_signal(SIGTERM);
+	tree_terminate();
 	for (;;) {
-		struct pollfd p[1 + CHANNEL_POLLFDS] = { { sigfd, POLLIN, 0 } };
+		struct pollfd p[2 + CHANNEL_POLLFDS] = { { sigfd, POLLIN, 0 }, { tree_pollfd(), POLLPRI, 0 } };
 		double left;
 
 		if (tree_reap(l))
@@ -243,16 +226,16 @@ static int stop_tree(struct launch_state *l, double grace)
 			if (killed)
 				return -1;
 			killed = true;
-			tree_signal(SIGKILL);
+			tree_kill();
 			deadline = now_seconds() + KILL_WAIT;
 			continue;
 		}
-		channel_pollfds(p + 1);
-		poll(p, 1 + CHANNEL_POLLFDS, (int)(left * 1000) + 1);
-		channel_events(l, p + 1);
+		channel_pollfds(p + 2);
+		poll(p, 2 + CHANNEL_POLLFDS, (int)(left * 1000) + 1);
+		channel_events(l, p + 2);
 		drain_signals();
 		if (killed) /* what forked in between is killed too */
-			tree_signal(SIGKILL);
+			tree_kill();
 	}
 }
 
@@ -323,6 +306,8 @@ static int become_ready(struct launch_state *l)
 	close(l->ready_fd);
 	l->ready_fd = -1;
 	register_launch(l);
+	if (!*tree_cgroup())
+		arm(SNAPSHOT_EVERY);
 	return 0;
 }
 
@@ -332,6 +317,7 @@ static int finish(struct launch_state *l)
 {
 	int status = l->main_status;
 
+	tree_release();
 	if (!l->foreground) {
 		register_launch(l);
 		return EXIT_SUCCESS;
@@ -447,7 +433,7 @@ static int owner_exited(struct launch_state *l)
 }
 
 /* Where each descriptor sits in the poll set; the exports' pidfds follow. */
-enum { P_SIGNALS, P_TIMER, P_OWNER, P_WAIT, P_CHANNEL = P_WAIT + WAIT_POLLFDS,
+enum { P_SIGNALS, P_TIMER, P_OWNER, P_TREE, P_WAIT, P_CHANNEL = P_WAIT + WAIT_POLLFDS,
        P_NOTIFIERS = P_CHANNEL + CHANNEL_POLLFDS, P_EXPORTS = P_NOTIFIERS + LAUNCH_MAX_NOTIFIERS };
 
 static int loop(struct launch_state *l)
@@ -464,6 +450,7 @@ static int loop(struct launch_state *l)
 		p[P_SIGNALS] = (struct pollfd){ sigfd, POLLIN, 0 };
 		p[P_TIMER] = (struct pollfd){ timer, POLLIN, 0 };
 		p[P_OWNER] = (struct pollfd){ l->owner_fd, POLLIN, 0 };
+		p[P_TREE] = (struct pollfd){ tree_pollfd(), POLLPRI, 0 }; /* the cgroup emptied */
 		wait_pollfds(l, p + P_WAIT);
 		channel_pollfds(p + P_CHANNEL);
 		for (size_t i = 0; i < LAUNCH_MAX_NOTIFIERS; i++)
@@ -477,7 +464,7 @@ static int loop(struct launch_state *l)
 		}
 		if (poll(p, n, -1) < 0 && errno != EINTR)
 			cli_fail("poll: %s", strerror(errno));
-		prune_due = false;
+		prune_due = p[P_TREE].revents != 0;
 		for (nfds_t i = n; i > P_EXPORTS; i--) {
 			if (p[i - 1].revents) {
 				launch_export_exited(l, which[i - 1 - P_EXPORTS]);
@@ -504,9 +491,14 @@ static int loop(struct launch_state *l)
 		if (p[P_TIMER].revents & POLLIN) {
 			uint64_t expired;
 
-			if (read(timer, &expired, sizeof expired) == (ssize_t)sizeof expired &&
-			    l->phase == LAUNCH_STARTING)
-				return timed_out(l);
+			if (read(timer, &expired, sizeof expired) == (ssize_t)sizeof expired) {
+				if (l->phase == LAUNCH_STARTING && !l->foreground)
+					return timed_out(l);
+				/* The subreaper path: a worker forked since is known to epr stop
+				 * should the supervisor be killed. */
+				register_launch(l);
+				arm(SNAPSHOT_EVERY);
+			}
 		}
 		while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
 			if ((rc = on_signal(l, &si)) >= 0)
@@ -541,13 +533,14 @@ static int open_log(const struct launch_state *l)
 
 int supervisor_run(struct launch_state *l)
 {
-	int err;
+	char how[4400];
+	int err, rc;
 
 	block_signals();
 	timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (timer < 0)
 		cli_fail("timerfd: %s", strerror(errno));
-	if (tree_become_subreaper() != 0)
+	if (tree_setup() != 0)
 		cli_fail("cannot become a child subreaper: %s", strerror(errno));
 	/* Before CMD runs, for as long as the supervisor lives: what says the launch is alive. */
 	if (registry_hold() != 0) {
@@ -567,22 +560,29 @@ int supervisor_run(struct launch_state *l)
 		else
 			cli_warn("%s: %s", l->log, strerror(errno));
 		remove_files(l, true); /* what is now at the log's name is not ours to remove */
+		tree_release();
 		return EXIT_FAILURE;
 	}
 	/* Before CMD runs, so that no line of its log is missed. */
 	if (wait_wanted(&l->wait) && wait_setup(l) != 0) {
 		cli_warn("cannot follow the log %s for --wait-log: %s", l->log, strerror(errno));
 		remove_files(l, false);
+		tree_release();
 		return EXIT_FAILURE;
 	}
 	launch_notifiers_init(l);
 	err = spawn(l, &l->notifiers[0]);
+	if (l->options->verbose) {
+		tree_describe(how, sizeof how);
+		cli_warn("%s: %s", l->name, how);
+	}
 	if (err) {
 		if (err > 0)
 			cli_warn("%s: %s", l->name, strerror(err));
 		if (!l->foreground)
 			remove_files(l, false);
 		registry_remove(getpid());
+		tree_release();
 		return err > 0 ? command_exec_status(err) : EXIT_CANNOT_EXEC;
 	}
 	if (l->seccomp && l->notifiers[0] < 0) {
@@ -591,10 +591,12 @@ int supervisor_run(struct launch_state *l)
 		stop_tree(l, FAIL_GRACE);
 		if (!l->foreground)
 			remove_files(l, false);
+		tree_release();
 		return EXIT_CANNOT_EXEC;
 	}
 	register_launch(l);
-	if (!l->foreground)
-		arm(l->timeout);
-	return loop(l);
+	arm(l->foreground ? (*tree_cgroup() ? 0 : SNAPSHOT_EVERY) : l->timeout);
+	rc = loop(l);
+	tree_release();
+	return rc;
 }

@@ -228,6 +228,7 @@ void wait_cancel(struct launch_state *l)
 	if (!wait_wanted(w))
 		return;
 	if (w->cmd_pid > 0) {
+		tree_kill_attempt(w->cmd_reaped ? 0 : w->cmd_pid);
 		kill(-w->cmd_pid, SIGKILL);
 		kill(w->cmd_pid, SIGKILL);
 		if (!w->cmd_reaped)

@@ -1,6 +1,7 @@
-/* --wait-cmd: attempts of /bin/sh -c CMD, children of the supervisor in a process group of
- * their own, with the launch's EPR_* values and without the shim; their output comes through
- * a pipe, their status through tree_reap(). */
+/* --wait-cmd: attempts of /bin/sh -c CMD in a process group and a cgroup of their own (or,
+ * without a cgroup, under a keeper of their own: see tree_fork_attempt), with the launch's
+ * EPR_* values and without the shim; their output comes through a pipe, their status
+ * through tree_reap(). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -50,15 +51,10 @@ static void cmd_environment(const struct launch_state *l)
 static _Noreturn void cmd_child(const struct launch_state *l, int out)
 {
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	sigset_t none;
 
 	setpgid(0, 0); /* its own group: a timeout kills what it started too */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	for (int sig = 1; sig < 32; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	child_reset_signals();
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		_exit(126);
 	cmd_environment(l);
@@ -77,7 +73,7 @@ void wait_cmd_begin(struct launch_state *l)
 		w->cmd_next = now_seconds() + WAIT_RETRY_MAX;
 		return;
 	}
-	w->cmd_pid = fork();
+	w->cmd_pid = tree_fork_attempt();
 	if (w->cmd_pid == 0)
 		cmd_child(l, out[1]);
 	close(out[1]);
@@ -138,6 +134,7 @@ void wait_cmd_finish(struct launch_wait *w)
 		w->cmd_out = -1;
 	}
 	kill(-w->cmd_pid, SIGKILL); /* what it left in its group */
+	tree_kill_attempt(0);       /* and anywhere else: a daemon that called setsid() */
 	w->cmd_pid = 0;
 	if (WIFEXITED(w->cmd_status) && WEXITSTATUS(w->cmd_status) == 0) {
 		w->cmd_done = true;
