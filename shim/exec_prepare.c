@@ -260,6 +260,17 @@ static bool said_before(const struct program *p)
 	return p->regular && __atomic_exchange_n(&last, key, __ATOMIC_RELAXED) == key;
 }
 
+static void warn(const char *path, const char *what)
+{
+	struct logline l;
+
+	log_start(&l, "warning");
+	log_str(&l, path);
+	log_str(&l, ": ");
+	log_str(&l, what);
+	log_end(&l);
+}
+
 static void say(const char *path, const char *what, const char *detail, int err)
 {
 	struct logline l;
@@ -310,13 +321,15 @@ static int filter(const char *path, const struct program *p)
 
 	if (seccomp_bpf_present())
 		return 0; /* caught already, since an earlier exec: filters are inherited */
+	/* no_new_privs would run it without its privileges: sudo, su and passwd would break.
+	 * It runs as it would without epr, which is as far as a launch of a user other than
+	 * root can go; said, never silent. */
 	if (p->setid && !seccomp_bpf_privileged()) {
 		if (!said_before(p))
-			say(path, "refused: it is setuid or setgid, and its binds can be caught only "
-			    "without those privileges (no_new_privs); a launch run as root keeps them",
-			    NULL, 0);
-		errno = EPERM;
-		return -1;
+			warn(path, "runs with its setuid or setgid privileges, and its binds are not "
+			     "caught: that needs no_new_privs, which would drop them (a launch run "
+			     "as root catches them)");
+		return 0;
 	}
 	rc = seccomp_bpf_no_new_privs_if_needed();
 	if (rc < 0) {
