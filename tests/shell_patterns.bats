@@ -1,15 +1,15 @@
 #!/usr/bin/env bats
 # Every documented way to start a server from the shell fails its set-up when epr start
-# fails, instead of going on with an empty $EPR_PORT: the README's marked blocks, epr(1)'s
-# marked examples (".\" test: NAME" before the .Bd), examples/with-redis.sh and
-# examples/integration.mk. The start is made to fail (EPR_LIB names no library), and a
-# decoy on 127.0.0.1:6379, where a client given an empty port lands, must see no client.
+# fails, instead of going on with an empty $EPR_PORT (with which psql -p "" reaches 5432,
+# the host's own server): the README's marked blocks, epr(1)'s marked examples (".\" test:
+# NAME" before the .Bd), examples/with-redis.sh and examples/integration.mk. The start is
+# made to fail (EPR_LIB names no library), and the client the pattern would run next is a
+# stand-in that notes any call: none may come.
 
 load helpers
 bats_require_minimum_version 1.5.0
 
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-DECOY=$TESTS/shell_patterns/with_decoy.sh
 # PATH without bats' own libexec, where a nested `bats` would find the wrong script
 USER_PATH=$(tr ':' '\n' <<<"$PATH" | grep -v bats-core | paste -sd:)
 
@@ -17,8 +17,12 @@ setup() {
 	command -v redis-cli >/dev/null || skip "no redis-cli (make deps)"
 	launch_setup
 	BIN=$BATS_TEST_TMPDIR/bin # epr, as the patterns name it
-	mkdir -p "$BIN"
+	STAND_IN=$BATS_TEST_TMPDIR/stand-in # a redis-cli that notes its calls
+	CALLS=$BATS_TEST_TMPDIR/calls
+	mkdir -p "$BIN" "$STAND_IN"
 	ln -s "$EPR_BIN" "$BIN/epr"
+	printf '#!/bin/sh\necho "redis-cli $*" >>"%s"\necho PONG\n' "$CALLS" >"$STAND_IN/redis-cli"
+	chmod +x "$STAND_IN/redis-cli"
 }
 
 teardown() {
@@ -45,20 +49,20 @@ man_block() {
 		END { exit !found }' "$REPO/docs/epr.1"
 }
 
-# Run CMD with a start that fails and the decoy listening; $output ends with "exit N".
+# Run CMD with a start that fails and the stand-in redis-cli first on PATH; $output ends
+# with "exit N".
 run_failing_start() {
-	run in_netns env -u EPR_BIN EPR_LIB=/nonexistent/libepr.so PATH="$BIN:$PATH" \
-		"$DECOY" "$BATS_TEST_TMPDIR/decoy.log" "$@"
+	run env -u EPR_BIN EPR_LIB=/nonexistent/libepr.so PATH="$STAND_IN:$BIN:$USER_PATH" \
+		bash -c '"$@"; echo "exit $?"' run_failing_start "$@"
 	echo "$output"
-	echo "decoy: $(cat "$BATS_TEST_TMPDIR/decoy.log")"
+	echo "calls: $(cat "$CALLS" 2>/dev/null)"
 }
 
-# The set-up failed, and nothing went on to the decoy.
+# The set-up failed, and nothing went on to the client.
 refused_to_go_on() {
 	[[ $output == *"epr: EPR_LIB: '/nonexistent/libepr.so'"* ]]
 	[[ ${lines[-1]} =~ ^exit\ [1-9][0-9]*$ ]]
-	[ ! -s "$BATS_TEST_TMPDIR/decoy.log" ]
-	[[ $output != *PONG* ]]
+	[ ! -e "$CALLS" ]
 }
 
 # A bats file made of set-up block $1 and a test that pings the server; run by bats.
@@ -88,7 +92,7 @@ bats_file_of() {
 	local block
 	for block in "$(readme_block bats-setup-file)" "$(man_block setup-file)" "$(man_block setup)"; do
 		[ -n "$block" ]
-		run_failing_start env -i PATH="$BIN:$USER_PATH" HOME="$HOME" TMPDIR="$TMPDIR" \
+		run_failing_start env -i PATH="$STAND_IN:$BIN:$USER_PATH" HOME="$HOME" TMPDIR="$TMPDIR" \
 			EPR_RUNTIME_DIR="$EPR_RUNTIME_DIR" EPR_LIB=/nonexistent/libepr.so \
 			bats "$(bats_file_of "$block")"
 		refused_to_go_on || { echo "this set-up went on: $block"; return 1; }
