@@ -1,6 +1,7 @@
 """pytest fixtures for servers started under epr (see the epr module).
 
-Load the plugin with `pytest -p epr_pytest`, or `pytest_plugins = ["epr_pytest"]` in a
+pytest loads the plugin by itself when epr is pip-installed (its pytest11 entry point);
+otherwise load it with `pytest -p epr_pytest`, or `pytest_plugins = ["epr_pytest"]` in a
 conftest.py. Two fixtures, each a factory that starts a server and returns its epr.Server:
 
     def test_counter(epr_server):
