@@ -119,6 +119,8 @@ DEB_PACKAGES += libseccomp-dev nats-server etcd-server
 DEB_PACKAGES += python3-pytest python3-pytest-xdist python3-portpicker python3-port-for nodejs
 # portpicker's own portserver (the benchmark's peer of epr portserver) imports psutil.
 DEB_PACKAGES += python3-psutil
+# The Python package (pyproject.toml): a venv, pip, and setuptools and wheel to build it offline.
+DEB_PACKAGES += python3-venv python3-pip python3-setuptools python3-wheel
 # Root runs apt-get itself (Debian images have no sudo); anyone else through sudo. Debian's npm
 # only where no npm is installed: NodeSource's nodejs brings its own and conflicts with it.
 SUDO = $(shell test "$$(id -u)" = 0 || echo sudo)

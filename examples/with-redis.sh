@@ -24,10 +24,12 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# epr start prints EPR_PORT=..., EPR_PID=... lines: eval them. --owner $$: should this
-# script be SIGKILLed, when no trap runs, the server goes with it all the same.
-eval "$("$epr" start -p 6379 -e "$dir/redis.env" -t 30 --owner $$ -- redis-server --port 6379 \
-	--bind 127.0.0.1 ::1 --dir "$dir" --save '' --appendonly no)"
+# epr start prints EPR_PORT=..., EPR_PID=... lines: eval them once it has succeeded
+# (eval "" would succeed too). --owner $$: should this script be SIGKILLed, when no trap
+# runs, the server goes with it all the same.
+launch=$("$epr" start -p 6379 -e "$dir/redis.env" -t 30 --owner $$ -- redis-server --port 6379 \
+	--bind 127.0.0.1 ::1 --dir "$dir" --save '' --appendonly no) || exit 1
+eval "$launch"
 
 export REDIS_PORT=$EPR_PORT REDIS_URL=redis://127.0.0.1:$EPR_PORT/0
 "$@"

@@ -10,6 +10,7 @@
 #include "cli.h"
 
 const char *cli_command = "epr";
+int cli_usage_status = EXIT_USAGE;
 
 static void vmessage(const char *fmt, va_list ap)
 {
@@ -45,7 +46,7 @@ void cli_usage_error(const char *fmt, ...)
 	vmessage(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "Try '%s --help'.\n", cli_command);
-	exit(EXIT_USAGE);
+	exit(cli_usage_status);
 }
 
 void cli_bad_option(char *const argv[], int opt)

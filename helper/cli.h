@@ -19,6 +19,9 @@
 /* cli.c: messages. Every line starts with "epr: "; usage errors add a hint naming
  * cli_command, the command as the user typed it ("epr start", "ephemeral-port-reserve"). */
 extern const char *cli_command;
+/* The exit status of a usage error: EXIT_USAGE, but 1 for ephemeral-port-reserve, whose
+ * classic namesake exits 1 on every error. */
+extern int cli_usage_status;
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

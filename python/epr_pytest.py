@@ -1,6 +1,7 @@
 """pytest fixtures for servers started under epr (see the epr module).
 
-Load the plugin with `pytest -p epr_pytest`, or `pytest_plugins = ["epr_pytest"]` in a
+pytest loads the plugin by itself when epr is pip-installed (its pytest11 entry point);
+otherwise load it with `pytest -p epr_pytest`, or `pytest_plugins = ["epr_pytest"]` in a
 conftest.py. Two fixtures, each a factory that starts a server and returns its epr.Server:
 
     def test_counter(epr_server):
@@ -16,6 +17,8 @@ does. Under pytest-xdist each worker is its own session: every worker starts its
 servers, each on its own port, and stops them. When a test fails, the log of every server
 it used is added to its report, one "epr log: NAME (port P)" section each.
 """
+
+import os
 
 import pytest
 
@@ -89,3 +92,53 @@ def pytest_runtest_makereport(item, call):
         where = "port %d" % server.port if server.running else "stopped"
         report.sections.append(("epr log: %s (%s)" % (server.name, where),
                                 server.log_text() or "(empty)"))
+
+
+# Ready-made servers: each fixture starts one under epr with its data in pytest's tmp path
+# and gives the epr.Server with .host, .port and .url. The plain one is the test's; the
+# _session one is shared by the session (an xdist worker's).
+HOST = "127.0.0.1"
+
+
+def _as_root():
+    return os.geteuid() == 0
+
+
+def _redis(factory, data_dir):
+    server = factory(["redis-server", "--port", "6379", "--bind", HOST, "--dir", str(data_dir),
+                      "--save", "", "--appendonly", "no"], ports=[6379])
+    server.host, server.url = HOST, "redis://%s:%d/0" % (HOST, server.port)
+    return server
+
+
+def _memcached(factory, data_dir):
+    # memcached refuses to run as root unless told a user to become
+    user = ["-u", "nobody"] if _as_root() else []
+    server = factory(["memcached", "-l", HOST, "-p", "11211", "-U", "0", "-m", "16",
+                      "-c", "64", "-t", "1"] + user, ports=[11211], cwd=str(data_dir))
+    server.host, server.url = HOST, "memcache://%s:%d" % (HOST, server.port)
+    return server
+
+
+@pytest.fixture
+def epr_redis(epr_server, tmp_path):
+    """A redis-server of this test's own (no persistence), stopped after it."""
+    return _redis(epr_server, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def epr_redis_session(epr_session_server, tmp_path_factory):
+    """A redis-server for the whole session (an xdist worker's)."""
+    return _redis(epr_session_server, tmp_path_factory.mktemp("redis"))
+
+
+@pytest.fixture
+def epr_memcached(epr_server, tmp_path):
+    """A memcached of this test's own, stopped after it."""
+    return _memcached(epr_server, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def epr_memcached_session(epr_session_server, tmp_path_factory):
+    """A memcached for the whole session (an xdist worker's)."""
+    return _memcached(epr_session_server, tmp_path_factory.mktemp("memcached"))

@@ -6,6 +6,12 @@ LIBEPR=${EPR_LIB:-$EPR_BUILD/libepr.so}
 TESTS=$(cd "$BATS_TEST_DIRNAME" && pwd)
 export EPR_BUILD EPR_BIN LIBEPR TESTS
 
+# Before `make`: one clear failure for the whole file, not one per test.
+if [ ! -x "$EPR_BIN" ]; then
+	echo "$EPR_BIN is missing: run make first (or set EPR_BUILD to a build)" >&2
+	exit 1
+fi
+
 # Nothing from the caller's environment steers the shim: each test sets what it means.
 unset EPR_PORTS EPR_ENV_FILE EPR_ZERO EPR_DEBUG EPR_TREE
 

@@ -137,3 +137,14 @@ print(ephemeral_port_reserve.reserve())'
 		"$PY" -c 'import sys; sys.exit(sys.argv[1] not in sys.path)' "$dir" || { echo "$dir is not on sys.path"; return 1; }
 	done
 }
+
+@test "the ready-made redis and memcached fixtures, per test and per session, under two xdist workers" {
+	have_pytest
+	command -v redis-server >/dev/null && command -v memcached >/dev/null || skip "no redis-server or memcached (make deps)"
+	run in_netns env TMPDIR="$TMPDIR" "$PY" -m pytest -p no:cacheprovider -p epr_pytest -q -n 2 \
+		--basetemp "$TMPDIR/pytest" "$TESTS/python/test_service_fixtures.py"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"4 passed"* ]]
+	run ! pgrep -f "$TMPDIR/pytest"
+}

@@ -98,3 +98,8 @@ run_block() {
 	[[ $output == *"sudo apt-get update"* ]]
 	[[ $output == *"sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y "* ]]
 }
+
+@test "the bats setup_file example is sh that defines the two functions (tests/shell_patterns.bats runs it)" {
+	run_block bats-setup-file
+	[ "$status" -eq 0 ]
+}

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +28,10 @@ static void usage(void)
 	       "kernel will not hand it out as an ephemeral port for about 60 seconds, but a\n"
 	       "server that binds it with SO_REUSEADDR can take it.\n"
 	       "\n"
-	       "  IP          a local address, IPv4 or IPv6 (default 127.0.0.1; 'localhost'\n"
-	       "              means 127.0.0.1)\n"
-	       "  PORT        a preferred port, returned if it can be reserved (0: none)\n"
+	       "  IP          a local address, IPv4 or IPv6 (default 127.0.0.1), or a host\n"
+	       "              name (its first IPv4 address)\n"
+	       "  PORT        a preferred port, returned if it can be reserved, or if it was\n"
+	       "              just reserved (0: none)\n"
 	       "  -n, --count N  print N distinct ports, one a line (1-%d)\n"
 	       "  --hold [SECONDS]  keep the ports reserved in the background, past 60 s, until a\n"
 	       "              server listens on them, SECONDS pass, or the --hold-for process\n"
@@ -43,14 +45,34 @@ static void usage(void)
 	       cli_command, RESERVE_MAX_COUNT, EPR_ENV_PORTSERVER);
 }
 
-/* Fills addr from the text of an IP, or exits 2. */
+/* A host name, resolved as the classic tool's bind() on an IPv4 socket resolves it (Python
+ * takes the first IPv4 address getaddrinfo gives; "" is INADDR_ANY). */
+static socklen_t resolve_name(const char *text, uint16_t port, struct sockaddr_storage *addr)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *found;
+	socklen_t len;
+	int error;
+
+	if (!*text)
+		return ip_arg_parse("0.0.0.0", port, addr);
+	error = getaddrinfo(text, NULL, &hints, &found);
+	if (error)
+		cli_usage_error("'%s' is not an IPv4 or IPv6 address, nor a name with an IPv4 "
+				"address (%s)", text, gai_strerror(error));
+	len = found->ai_addrlen;
+	memcpy(addr, found->ai_addr, len);
+	freeaddrinfo(found);
+	((struct sockaddr_in *)addr)->sin_port = htons(port);
+	return len;
+}
+
+/* Fills addr from an IP, or a host name; exits with a usage error if it is neither. */
 static socklen_t parse_address(const char *text, uint16_t port, struct sockaddr_storage *addr)
 {
 	socklen_t len = ip_arg_parse(text, port, addr);
 
-	if (len == 0)
-		cli_usage_error("'%s' is not an IPv4 or IPv6 address", text);
-	return len;
+	return len ? len : resolve_name(text, port, addr);
 }
 
 static uint16_t parse_preferred_port(const char *text)
@@ -202,6 +224,9 @@ int cmd_reserve(int argc, char *argv[])
 	pid_t holder = 0;
 	socklen_t len;
 
+	if (strcmp(cli_command, "ephemeral-port-reserve") == 0)
+		cli_usage_status = EXIT_FAILURE;
+
 	while ((opt = getopt_long(argc, argv, "+:n:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
@@ -242,9 +267,11 @@ int cmd_reserve(int argc, char *argv[])
 		hold.owner = parse_hold_for("parent");
 
 	/* Ports in TIME_WAIT are not handed out again by the kernel, but a preferred port or
-	 * a race with another process might be: retry, a bounded number of times. */
+	 * a race with another process might be: retry, a bounded number of times. A preferred
+	 * port is bound with SO_REUSEADDR, as the classic tool binds it: one just reserved (in
+	 * TIME_WAIT) is returned again. */
 	for (attempts = 0; given < count && attempts < 4 * count + 16; attempts++) {
-		int port = reserve_port((struct sockaddr *)&addr, len, 0);
+		int port = reserve_port((struct sockaddr *)&addr, len, RESERVE_REUSE);
 
 		if (port == -EADDRNOTAVAIL)
 			cli_fail("%s: not a local address (%s)", ip, strerror(EADDRNOTAVAIL));
