@@ -115,8 +115,6 @@ unsigned long long proc_start_time(pid_t pid);
 bool proc_running(pid_t pid, unsigned long long start);
 /* The parent of pid, or -1 if it is gone. */
 pid_t proc_parent(pid_t pid);
-/* The real user id of pid (/proc/PID/status), or (uid_t)-1 if it is gone. */
-uid_t proc_uid(pid_t pid);
 /* The thread group (process) that thread tid belongs to: tid itself for a process; -1 if
  * it is gone. */
 pid_t proc_thread_group(pid_t tid);

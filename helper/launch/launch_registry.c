@@ -6,6 +6,7 @@
  * inode) from before CMD runs until it exits, and the kernel drops it when it dies. */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -642,7 +643,9 @@ enum entry_state registry_state(const struct launch_entry *e)
 	for (size_t i = 0; i < n; i++) {
 		if (!proc_running(procs[i].pid, procs[i].start))
 			continue;
-		if (proc_uid(procs[i].pid) == getuid())
+		/* The kernel says whether it is ours to signal: root's launch may hold a server
+		 * that dropped to another user, and that is still root's to stop. */
+		if (kill(procs[i].pid, 0) == 0 || errno != EPERM)
 			return ENTRY_ORPHANED;
 		foreign = true; /* another user's: not ours to signal */
 	}

@@ -88,13 +88,6 @@ static long status_field(pid_t pid, const char *name)
 	return at ? strtol(at + strlen(key), NULL, 10) : -1;
 }
 
-uid_t proc_uid(pid_t pid)
-{
-	long uid = status_field(pid, "Uid");
-
-	return uid < 0 ? (uid_t)-1 : (uid_t)uid;
-}
-
 pid_t proc_thread_group(pid_t tid)
 {
 	return (pid_t)status_field(tid, "Tgid");
