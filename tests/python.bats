@@ -71,7 +71,9 @@ py_reserve() {
 
 @test "epr.Server starts a server, gives its ports and log, and stops it (its pytest suite)" {
 	have_pytest
-	run in_netns env TMPDIR="$TMPDIR" "$PY" -m pytest -p no:cacheprovider -q "$TESTS/python/test_epr_launcher.py"
+	# pytest's own tmp_path lives outside TMPDIR, which must hold nothing of epr's afterwards
+	run in_netns env TMPDIR="$TMPDIR" "$PY" -m pytest -p no:cacheprovider -q \
+		--basetemp="$BATS_TEST_TMPDIR/pytest" "$TESTS/python/test_epr_launcher.py"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ -z "$(ls -A "$TMPDIR")" ]
