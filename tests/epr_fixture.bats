@@ -52,9 +52,9 @@ SH
 
 @test "--wait-http times out naming the last HTTP status, and leaves nothing" {
 	run -1 in_ns <<'SH'
-exec "$EPR_BIN" start -t 1.5 --wait-http /missing -- python3 "$SLOW" 0 0
+exec "$EPR_BIN" start -t 4 --wait-http /missing -- python3 "$SLOW" 0 0
 SH
-	[[ $output == *"listens but was not ready within 1.5 seconds (--wait-http /missing: status 404 Not Found); stopping it"* ]]
+	[[ $output == *"listens but was not ready within 4 seconds (--wait-http /missing: status 404 Not Found); stopping it"* ]]
 	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ] && [ -z "$(ls -A "$TMPDIR")" ]
 	run ! pgrep -f "$SLOW"
 }
@@ -67,7 +67,7 @@ grep -q '^ready to serve$' "$EPR_LOG"
 "$EPR_BIN" stop "$EPR_FILE"
 SH
 	run -1 in_ns <<'SH'
-exec "$EPR_BIN" start -t 1 --wait-log 'never printed' -- python3 "$SLOW" 0 0
+exec "$EPR_BIN" start -t 4 --wait-log 'never printed' -- python3 "$SLOW" 0 0
 SH
 	[[ $output == *"(--wait-log 'never printed': no line matched; the last: \"ready to serve\")"* ]]
 	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ]
@@ -100,12 +100,12 @@ SH
 
 @test "--wait-cmd times out naming its exit status and last line; a hung attempt is killed" {
 	run -1 in_ns <<'SH'
-exec "$EPR_BIN" start -t 1 --wait-cmd 'echo "checking $EPR_PORT"; echo "not ready: $EPR_PORT" >&2; exit 3' \
+exec "$EPR_BIN" start -t 4 --wait-cmd 'echo "checking $EPR_PORT"; echo "not ready: $EPR_PORT" >&2; exit 3' \
 	-- python3 "$SLOW" 0 0
 SH
 	[[ $output =~ \(--wait-cmd:\ exited\ with\ status\ 3:\ \"not\ ready:\ [0-9]+\"\)\;\ stopping\ it ]]
 	run -1 in_ns <<'SH'
-exec "$EPR_BIN" start -t 1 --wait-cmd 'echo started; exec sleep 297' -- python3 "$SLOW" 0 0
+exec "$EPR_BIN" start -t 4 --wait-cmd 'echo started; exec sleep 297' -- python3 "$SLOW" 0 0
 SH
 	[[ $output == *'(--wait-cmd: the last attempt was still running, having printed "started")'* ]]
 	run ! pgrep -f "sleep 297"
@@ -122,7 +122,7 @@ eval "$("$EPR_BIN" start --wait-log '^ready' --wait-http /health --wait-cmd 'tes
 "$EPR_BIN" stop "$EPR_FILE"
 SH
 	run -1 in_ns <<'SH'
-exec "$EPR_BIN" start -t 1 --wait-log '^ready' --wait-http /missing -- python3 "$SLOW" 0 0
+exec "$EPR_BIN" start -t 4 --wait-log '^ready' --wait-http /missing -- python3 "$SLOW" 0 0
 SH
 	# the log wait held; only the HTTP one is named
 	[[ $output == *"(--wait-http /missing: status 404 Not Found)"* ]]

@@ -205,10 +205,11 @@ void wait_describe(const struct launch_state *l, char *out, size_t cap)
 	}
 	if (w->cmd && !w->cmd_done) {
 		wait_last_line(w->cmd_output, w->cmd_output_len, said, sizeof said);
-		if (w->cmd_pid && said[0])
+		/* The last attempt that finished says more than one cut short by the deadline. */
+		if (w->cmd_pid && !w->cmd_last[0] && said[0])
 			snprintf(account, sizeof account,
 				 "--wait-cmd: the last attempt was still running, having printed \"%s\"", said);
-		else if (w->cmd_pid)
+		else if (w->cmd_pid && !w->cmd_last[0])
 			snprintf(account, sizeof account, "--wait-cmd: the last attempt was still running");
 		else
 			snprintf(account, sizeof account, "--wait-cmd: %s", w->cmd_last[0] ? w->cmd_last : "never ran");
