@@ -30,9 +30,11 @@ static int is_tcp(int fd)
 	return protocol_of(fd) == TCP;
 }
 
-/* Whether UDP port is free at a (a probe bound and closed at once): a sentinel's port
- * serves TCP and UDP alike (DNS). 0, -EADDRINUSE if taken, or another -errno. */
-static int udp_free(const struct bind_addr *a, uint16_t port)
+/* Whether UDP port is free at a: a sentinel's port serves TCP and UDP alike (DNS). The
+ * probe binds without SO_REUSEADDR, so any socket there counts; the supervisor keeps it
+ * (p->udp_hold), with SO_REUSEADDR set only now for the program's bind to share it.
+ * 0, -EADDRINUSE if taken, or another -errno. */
+static int udp_free(const struct policy *p, const struct bind_addr *a, uint16_t port)
 {
 	struct bind_addr at = *a;
 	int fd = socket(a->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
@@ -46,6 +48,17 @@ static int udp_free(const struct bind_addr *a, uint16_t port)
 	}
 	if (sys_bind(fd, (const struct sockaddr *)&at.sa, at.len) < 0)
 		rc = -errno;
+	else if (p->udp_hold) {
+		int one = 1;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
+			rc = -errno;
+			close(fd);
+			return rc;
+		}
+		p->udp_hold(port, fd);
+		return 0;
+	}
 	close(fd);
 	return rc;
 }
@@ -71,12 +84,42 @@ static void unlock(const struct policy *p)
 		p->unlock();
 }
 
-static int bind_port(int fd, const struct bind_addr *asked, uint16_t port)
+static int is_udp(int fd)
+{
+	return protocol_of(fd) == UDP;
+}
+
+/* A UDP bind of a port the supervisor holds shares it with the holders (SO_REUSEADDR for
+ * the bind alone: afterwards nobody else may share it), which then go. */
+static void release(const struct policy *p, uint16_t port)
+{
+	int saved = errno;
+
+	if (p->udp_release)
+		p->udp_release(port);
+	errno = saved;
+}
+
+static int bind_port(const struct policy *p, int fd, const struct bind_addr *asked,
+		     uint16_t port)
 {
 	struct bind_addr a = *asked;
+	int held = p->udp_held && p->udp_held(port) && is_udp(fd), reuse = 0, one = 1, rc, err;
+	socklen_t len = sizeof(reuse);
 
 	address_set_port(&a, port);
-	return sys_bind(fd, (const struct sockaddr *)&a.sa, a.len);
+	if (held && (getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, &len) < 0 ||
+		     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0))
+		return -1;
+	rc = sys_bind(fd, (const struct sockaddr *)&a.sa, a.len);
+	err = errno;
+	if (held) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse));
+		if (rc == 0)
+			p->udp_release(port);
+	}
+	errno = err;
+	return rc;
 }
 
 /* Reserves a port for asked; for a sentinel or a dual-stack socket (both_families) the same
@@ -85,8 +128,8 @@ static int bind_port(int fd, const struct bind_addr *asked, uint16_t port)
  * sentinel (udp_too) a port whose UDP side is free on both loopbacks too.
  * Returns the port, or -errno: -EADDRINUSE means "lost a race: try again", -EAGAIN that
  * no port is free. */
-static int reserve_for(const struct bind_addr *asked, int both_families, int udp_too,
-		       unsigned *tried)
+static int reserve_for(const struct policy *p, const struct bind_addr *asked, int both_families,
+		       int udp_too, unsigned *tried)
 {
 	struct bind_addr where, other;
 	int port, got;
@@ -105,11 +148,13 @@ static int reserve_for(const struct bind_addr *asked, int both_families, int udp
 	if (got < 0 && got != -EADDRNOTAVAIL && got != -EAFNOSUPPORT)
 		return got;
 	if (udp_too) {
-		got = udp_free(&where, (uint16_t)port);
+		got = udp_free(p, &where, (uint16_t)port);
 		if (got == 0)
-			got = udp_free(&other, (uint16_t)port);
-		if (got < 0 && got != -EADDRNOTAVAIL && got != -EAFNOSUPPORT)
+			got = udp_free(p, &other, (uint16_t)port);
+		if (got < 0 && got != -EADDRNOTAVAIL && got != -EAFNOSUPPORT) {
+			release(p, (uint16_t)port);
 			return got;
+		}
 	}
 	return port;
 }
@@ -127,7 +172,7 @@ static int bind_reserved(const struct policy *p, int fd, const struct bind_addr 
 {
 	for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
 		unsigned tried = 0;
-		int port = reserve_for(asked, both_families, udp_too, &tried);
+		int port = reserve_for(p, asked, both_families, udp_too, &tried);
 
 		if (port == -EADDRINUSE) {
 			if (tried) /* the other family holds it */
@@ -138,8 +183,9 @@ static int bind_reserved(const struct policy *p, int fd, const struct bind_addr 
 			return fail(p, asked, "no free port to reserve", EADDRNOTAVAIL);
 		if (port < 0)
 			return fail(p, asked, "cannot reserve a port", -port);
-		if (bind_port(fd, asked, (uint16_t)port) == 0)
+		if (bind_port(p, fd, asked, (uint16_t)port) == 0)
 			return port;
+		release(p, (uint16_t)port); /* the port is not this sentinel's: nothing awaits it */
 		if (errno != EADDRINUSE)
 			return -1;
 		note(p, POLICY_RETRY, asked, (unsigned)port, NULL, EADDRINUSE);
@@ -188,7 +234,7 @@ static int bind_sentinel(const struct policy *p, struct port_map *m, int fd,
 	if (port == 0 && spec->pin)
 		port = spec->pin;
 	if (port) {
-		rc = bind_port(fd, asked, (uint16_t)port);
+		rc = bind_port(p, fd, asked, (uint16_t)port);
 		if (rc == 0)
 			port_map_set_sentinel_port(m, spec->sentinel, (uint16_t)port);
 	} else {

@@ -39,6 +39,13 @@ struct policy {
 	void (*lock)(void);
 	void (*unlock)(void);
 	void (*note)(const struct policy_note *n);
+	/* The supervisor only; NULL in the shim, which adds no descriptor to a host program.
+	 * udp_hold takes fd, a UDP socket bound to a reserved sentinel's port on one loopback,
+	 * so that no UDP autobind on the host gets the port before the program's UDP bind;
+	 * udp_held says whether port is held; udp_release closes its holders. */
+	void (*udp_hold)(uint16_t port, int fd);
+	int (*udp_held)(uint16_t port);
+	void (*udp_release)(uint16_t port);
 };
 
 /* Result of policy_bind besides 0 and -1: not a bind the policy rewrites. */

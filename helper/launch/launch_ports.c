@@ -51,6 +51,41 @@ static void note(const struct policy_note *n)
 	}
 }
 
+/* The UDP side of each reserved sentinel's port, held from its reservation until the
+ * program's UDP bind of it (policy.h), or the launch's end. One launch per supervisor. */
+static struct {
+	uint16_t port;
+	int fd;
+} udp_holders[2 * EPR_MAX_SENTINELS]; /* 127.0.0.1 and ::1; port 0 in a free slot */
+
+static void udp_hold(uint16_t port, int fd)
+{
+	for (size_t i = 0; i < sizeof udp_holders / sizeof udp_holders[0]; i++)
+		if (udp_holders[i].port == 0) {
+			udp_holders[i].port = port;
+			udp_holders[i].fd = fd;
+			return;
+		}
+	close(fd); /* cannot happen (one pair per sentinel); then the port is only probed */
+}
+
+static int udp_held(uint16_t port)
+{
+	for (size_t i = 0; i < sizeof udp_holders / sizeof udp_holders[0]; i++)
+		if (udp_holders[i].port == port)
+			return 1;
+	return 0;
+}
+
+static void udp_release(uint16_t port)
+{
+	for (size_t i = 0; i < sizeof udp_holders / sizeof udp_holders[0]; i++)
+		if (udp_holders[i].port == port) {
+			close(udp_holders[i].fd);
+			udp_holders[i].port = 0;
+		}
+}
+
 void launch_ports_init(struct launch_state *l)
 {
 	memset(&l->map, 0, sizeof l->map);
@@ -59,6 +94,9 @@ void launch_ports_init(struct launch_state *l)
 		.specs = &l->options->specs,
 		.zero = !l->options->no_zero,
 		.note = note,
+		.udp_hold = udp_hold,
+		.udp_held = udp_held,
+		.udp_release = udp_release,
 	};
 }
 
