@@ -640,6 +640,10 @@ enum entry_state registry_state(const struct launch_entry *e)
 
 	if (registry_supervised(e))
 		return ENTRY_SUPERVISED;
+	/* Its supervisor's pid runs, start time and all, yet holds no lock: no supervisor of
+	 * ours ever was that process, and the entry is nobody's to act on. */
+	if (proc_running(e->supervisor, e->supervisor_start))
+		return ENTRY_FOREIGN;
 	for (size_t i = 0; i < n; i++) {
 		if (!proc_running(procs[i].pid, procs[i].start))
 			continue;
