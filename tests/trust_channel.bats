@@ -209,7 +209,9 @@ SH
 }
 
 @test "a request whose sender exited is not acted on, even once a process of the tree has its pid" {
-	run -0 unshare -n -p -f --mount-proc sh -c 'ip link set lo up && exec "$@"' netns \
+	# sh stays pid 1 of the namespace: a SIGSTOP sent to its init from inside is ignored,
+	# and the supervisor must be stoppable
+	run -0 unshare -n -p -f --mount-proc sh -c 'ip link set lo up; "$@"; exit $?' netns \
 		"$EPR_BIN" run -- "$PYTHON" "$PROGS/reused_peer.py"
 	[[ $output == *"pid reused: True"* ]] || skip "the pid was not reused: $output"
 	[[ $output == *"the socket's port: 0"* ]]
