@@ -12,6 +12,10 @@ bats_require_minimum_version 1.5.0
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 # PATH without bats' own libexec, where a nested `bats` would find the wrong script
 USER_PATH=$(tr ':' '\n' <<<"$PATH" | grep -v bats-core | paste -sd:)
+# An ASan build's runs need their sanitizer options, which env -i would drop
+SANITIZER_ENV=()
+[ -z "${ASAN_OPTIONS:-}" ] || SANITIZER_ENV+=("ASAN_OPTIONS=$ASAN_OPTIONS")
+[ -z "${UBSAN_OPTIONS:-}" ] || SANITIZER_ENV+=("UBSAN_OPTIONS=$UBSAN_OPTIONS")
 
 setup() {
 	command -v redis-cli >/dev/null || skip "no redis-cli (make deps)"
@@ -92,7 +96,7 @@ bats_file_of() {
 	local block
 	for block in "$(readme_block bats-setup-file)" "$(man_block setup-file)" "$(man_block setup)"; do
 		[ -n "$block" ]
-		run_failing_start env -i PATH="$STAND_IN:$BIN:$USER_PATH" HOME="$HOME" TMPDIR="$TMPDIR" \
+		run_failing_start env -i "${SANITIZER_ENV[@]}" PATH="$STAND_IN:$BIN:$USER_PATH" HOME="$HOME" TMPDIR="$TMPDIR" \
 			EPR_RUNTIME_DIR="$EPR_RUNTIME_DIR" EPR_LIB=/nonexistent/libepr.so \
 			bats "$(bats_file_of "$block")"
 		refused_to_go_on || { echo "this set-up went on: $block"; return 1; }
@@ -103,7 +107,7 @@ bats_file_of() {
 	command -v redis-server >/dev/null || skip "no redis-server (make deps)"
 	local block
 	for block in "$(readme_block bats-setup-file)" "$(man_block setup-file)" "$(man_block setup)"; do
-		run in_netns env -i PATH="$BIN:$USER_PATH" HOME="$HOME" TMPDIR="$TMPDIR" \
+		run in_netns env -i "${SANITIZER_ENV[@]}" PATH="$BIN:$USER_PATH" HOME="$HOME" TMPDIR="$TMPDIR" \
 			EPR_RUNTIME_DIR="$EPR_RUNTIME_DIR" bats "$(bats_file_of "$block")"
 		echo "$output"
 		[ "$status" -eq 0 ]
