@@ -9,7 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int port, leader_fd;
+static int port, leader_fd, shown[2];
+static unsigned hold;
 
 static void show(const char *who, int fd)
 {
@@ -39,22 +40,30 @@ static void *worker(void *arg)
 	l = listen(fd, 8);
 	printf("thread: bind=%d listen=%d\n", b, l);
 	show("thread", fd);
+	fflush(stdout);
+	/* The socket lives in this thread's table only: it stays open while the thread lives. */
+	if (write(shown[1], "", 1) != 1)
+		exit(1);
+	sleep(hold);
 	return NULL;
 }
 
 int main(int argc, char *argv[])
 {
 	pthread_t t;
+	char byte;
 
 	if (argc < 2)
 		return 2;
 	port = atoi(argv[1]);
+	hold = argc > 2 ? (unsigned)atoi(argv[2]) : 0;
 	leader_fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (pthread_create(&t, NULL, worker, NULL) != 0)
+	if (pipe(shown) != 0 || pthread_create(&t, NULL, worker, NULL) != 0)
 		return 1;
-	pthread_join(t, NULL);
+	if (read(shown[0], &byte, 1) != 1) /* the thread has shown its socket */
+		return 1;
 	show("leader", leader_fd);
 	fflush(stdout);
-	sleep(argc > 2 ? (unsigned)atoi(argv[2]) : 0);
+	pthread_join(t, NULL);
 	return 0;
 }
