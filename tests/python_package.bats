@@ -18,8 +18,10 @@ setup() {
 	SRC=$BATS_TEST_TMPDIR/src
 	mkdir -p "$SRC/build"
 	tar -C "$REPO" --exclude=./build --exclude=./.git -cf - . | tar -C "$SRC" -xf -
-	# objects only: the links (epr, libepr.so, libepr-reserve.so) are made by pip's build
-	if [ -d "$EPR_BUILD/obj" ]; then cp -a "$EPR_BUILD/obj" "$SRC/build/"; fi
+	# objects only: the links (epr, libepr.so, libepr-reserve.so) are made by pip's build.
+	# The plain build's, never $EPR_BUILD's: pip links without sanitizer flags, so an ASan
+	# build's objects would not link.
+	if [ -d "$REPO/build/obj" ]; then cp -a "$REPO/build/obj" "$SRC/build/"; fi
 }
 
 teardown() {
