@@ -14,7 +14,13 @@
 
 #include "epr_env.h"
 
-#define LOCK_WAIT_MS 5000 /* a writer holds the lock for microseconds; a stuck one must not hang us */
+/* a writer holds the lock for microseconds; a stuck one must not hang us */
+static int lock_wait_ms = 5000;
+
+void envfile_set_lock_wait(int ms)
+{
+	lock_wait_ms = ms;
+}
 
 void envfile_init(struct envfile *ef)
 {
@@ -345,7 +351,7 @@ static void give_to_dir_owner(int fd, const struct stat *dir)
 static int lock_writers(int dirfd, const char *name)
 {
 	struct stat dir, st, now;
-	int budget = LOCK_WAIT_MS;
+	int budget = lock_wait_ms;
 
 	if (fstat(dirfd, &dir) < 0)
 		return -1;

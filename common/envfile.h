@@ -59,6 +59,10 @@ int envfile_read(const char *path, struct envfile *ef);
  * (ETIMEDOUT). 0, or -1 with errno set; nothing is left behind on failure. */
 int envfile_update(const char *path, int (*update)(struct envfile *ef, void *arg), void *arg);
 
+/* How long envfile_update waits for the lock, in milliseconds (5000 unless set). The unit
+ * tests shorten it, so that a test of the timeout does not wait out the real one. */
+void envfile_set_lock_wait(int ms);
+
 /* Writes ef to path for a file with a single writer (a registry entry; the env file of a
  * supervised launch, whose supervisor holds the file's claim): the same atomic replacement
  * as envfile_update, without its lock. 0, or -1 with errno set; nothing left on failure. */
