@@ -37,8 +37,8 @@ one() {
 one redis-server 6379 redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no
 one memcached 11211 memcached -u root -l 127.0.0.1 -p PORT -U 0 -m 8 -t 1
 one http.server 8000 /usr/bin/python3 -m http.server PORT --bind 127.0.0.1
-printf '\n%-14s %-4s %14s %14s   (median of %s runs of %s rounds each, builds alternating)\n' \
-	server build start_overhead stop_overhead "$RUNS" "$ROUNDS"
+printf '\n%-14s %-4s %14s %14s %14s %14s   (median of %s runs of %s rounds each, builds alternating)\n' \
+	server build start_overhead stop_overhead start_floor+ stop_floor+ "$RUNS" "$ROUNDS"
 sort -k1,1 -k2,2r "$out" | awk '
 	function median(a, n,   i, j, t) {
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -47,8 +47,9 @@ sort -k1,1 -k2,2r "$out" | awk '
 	function flush() {
 		if (key == "") return
 		split(key, k, " ")
-		printf "%-14s %-4s %+11.2f ms %+11.2f ms\n", k[1], k[2], median(st, n) / 1000, median(sp, n) / 1000
+		printf "%-14s %-4s %+11.2f ms %+11.2f ms %+11.2f ms %+11.2f ms\n", k[1], k[2], median(st, n) / 1000,
+			median(sp, n) / 1000, median(fst, n) / 1000, median(fsp, n) / 1000
 	}
 	{ if ($1 " " $2 != key) { flush(); key = $1 " " $2; n = 0 }
-	  n++; st[n] = $5; sp[n] = $8 }
+	  n++; st[n] = $5; sp[n] = $8; fst[n] = $10; fsp[n] = $11 }
 	END { flush() }'

@@ -2,11 +2,18 @@
  * round by round, the same server started by hand (spawn, then connect every 50 us until it
  * accepts; stop: SIGTERM and wait) and through epr (epr start returns once ready; epr stop
  * returns once the tree is gone). Medians of the paired differences. Both arms stop their
- * server at the same age (-a MS after the spawn): a server's own shutdown may wait for its
- * next timer tick (memcached checks its stop flag once a second), which is then the same.
+ * server at the same age, -a MS after the server itself began: a server's own shutdown may
+ * wait for its next timer tick (memcached checks its stop flag once a second, redis ten
+ * times), which is then equally far. Counting from the spawn of epr start instead would
+ * put epr's start-up on the stop: its server begins later, so its tick comes later. Each
+ * server is run as "launch --stamp FILE SERVER ARG...", which writes CLOCK_MONOTONIC to FILE
+ * and execs the server, in both arms alike.
  *   launch [-r ROUNDS] [-a MS] EPR SENTINEL -- SERVER ARG...   (the word PORT is the port)
+ * The floor of each epr arm is the by-hand arm plus one process: /bin/true, spawned and waited
+ * for the same way in the same round (issue 22: epr start and stop at the cost of one process).
  * Runs in a fresh network namespace. Prints:
- *   start_hand_us start_epr_us start_overhead_us stop_hand_us stop_epr_us stop_overhead_us */
+ *   start_hand_us start_epr_us start_overhead_us stop_hand_us stop_epr_us stop_overhead_us
+ *   true_us start_beyond_floor_us stop_beyond_floor_us */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -54,6 +61,30 @@ static int accepts(int port)
 	return ok;
 }
 
+/* launch --stamp FILE PROG ARG...: the moment the server begins, then the server. */
+static _Noreturn void stamp_and_exec(char **argv)
+{
+	FILE *f = fopen(argv[0], "w");
+
+	if (!f || fprintf(f, "%llu\n", (unsigned long long)now_ns()) < 0 || fclose(f) != 0)
+		die("stamp %s: %m", argv[0]);
+	execvp(argv[1], argv + 1);
+	die("exec %s: %m", argv[1]);
+}
+
+/* When the stamped server began (stamp_and_exec). */
+static uint64_t stamped(const char *path)
+{
+	unsigned long long t = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f || fscanf(f, "%llu", &t) != 1 || !t)
+		die("reading the stamp %s", path);
+	fclose(f);
+	unlink(path);
+	return (uint64_t)t;
+}
+
 static pid_t spawn(char **argv, int quiet)
 {
 	posix_spawn_file_actions_t fa;
@@ -79,9 +110,14 @@ static void wait_ok(pid_t pid, const char *what)
 		die("%s failed (status %#x)", what, status);
 }
 
-/* argv with the word PORT replaced by port. */
+static char self[4096], stamp_file[64];
+
+/* argv with the word PORT replaced by port, run through "launch --stamp". */
 static void with_port(char **out, char **in, int n, const char *port)
 {
+	*out++ = self;
+	*out++ = "--stamp";
+	*out++ = stamp_file;
 	for (int i = 0; i < n; i++)
 		out[i] = strcmp(in[i], "PORT") == 0 ? (char *)port : in[i];
 	out[n] = NULL;
@@ -98,23 +134,42 @@ static void sleep_until(uint64_t when)
 	}
 }
 
-static int64_t diff_median(const uint64_t *a, const uint64_t *b, int n)
+/* The median of a[i] - b[i] - c[i] (c may be NULL): paired, round by round. */
+static int64_t diff_median(const uint64_t *a, const uint64_t *b, const uint64_t *c, int n)
 {
 	static uint64_t d[MAX_ROUNDS];
 	int64_t shift = 1000000000; /* quantile() takes unsigned values */
 
 	for (int i = 0; i < n; i++)
-		d[i] = (uint64_t)((int64_t)a[i] - (int64_t)b[i] + shift);
+		d[i] = (uint64_t)((int64_t)a[i] - (int64_t)b[i] - (c ? (int64_t)c[i] : 0) + shift);
 	return (int64_t)quantile(d, (size_t)n, 0.5) - shift;
+}
+
+/* One process, spawned and waited for as an epr command is: the floor's share of epr. */
+static uint64_t one_process(int quiet)
+{
+	char *true_argv[] = { "/bin/true", NULL };
+	uint64_t t0 = now_ns();
+
+	wait_ok(spawn(true_argv, quiet), "/bin/true");
+	return now_ns() - t0;
 }
 
 int main(int argc, char *argv[])
 {
 	static uint64_t hand_start[MAX_ROUNDS], hand_stop[MAX_ROUNDS], epr_start[MAX_ROUNDS],
-		epr_stop[MAX_ROUNDS];
-	char *hand[MAX_ARGS + 1], *through[MAX_ARGS + 12], env_file[64], port_text[8];
+		epr_stop[MAX_ROUNDS], true_start[MAX_ROUNDS], true_stop[MAX_ROUNDS];
+	char *hand[MAX_ARGS + 4], *through[MAX_ARGS + 16], env_file[64], port_text[8];
 	int rounds = 15, age_ms = 300, opt, n;
 	const char *epr, *sentinel;
+	ssize_t len;
+
+	if (argc > 3 && strcmp(argv[1], "--stamp") == 0)
+		stamp_and_exec(argv + 2);
+	len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (len <= 0)
+		die("readlink /proc/self/exe: %m");
+	self[len] = '\0';
 
 	while ((opt = getopt(argc, argv, "+r:a:")) != -1) {
 		if (opt == 'r')
@@ -134,6 +189,7 @@ int main(int argc, char *argv[])
 		die("too many arguments");
 	netns_enter();
 	snprintf(env_file, sizeof env_file, "/tmp/epr-bench-launch.%d.env", (int)getpid());
+	snprintf(stamp_file, sizeof stamp_file, "/tmp/epr-bench-launch.%d.stamp", (int)getpid());
 
 	for (int r = 0; r < rounds; r++) {
 		uint64_t t0, deadline;
@@ -153,16 +209,18 @@ int main(int argc, char *argv[])
 			nanosleep(&pause, NULL);
 		}
 		hand_start[r] = now_ns() - t0;
-		sleep_until(t0 + (uint64_t)age_ms * 1000000u);
+		sleep_until(stamped(stamp_file) + (uint64_t)age_ms * 1000000u);
 		t0 = now_ns();
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
 		hand_stop[r] = now_ns() - t0;
+		true_start[r] = one_process(1); /* as epr start is run */
+		true_stop[r] = one_process(0); /* as epr stop is run */
 
 		/* through epr, told the sentinel */
 		{
 			int k = 0;
-			char *start_argv[MAX_ARGS + 12];
+			char *start_argv[MAX_ARGS + 16];
 
 			start_argv[k++] = (char *)epr;
 			start_argv[k++] = "start";
@@ -179,7 +237,7 @@ int main(int argc, char *argv[])
 		t0 = now_ns();
 		wait_ok(spawn(through, 1), "epr start");
 		epr_start[r] = now_ns() - t0;
-		sleep_until(t0 + (uint64_t)age_ms * 1000000u);
+		sleep_until(stamped(stamp_file) + (uint64_t)age_ms * 1000000u);
 		{
 			char *stop_argv[] = { (char *)epr, "stop", env_file, NULL };
 			t0 = now_ns();
@@ -187,12 +245,21 @@ int main(int argc, char *argv[])
 			epr_stop[r] = now_ns() - t0;
 		}
 	}
-	printf("%.0f %.0f %.0f %.0f %.0f %.0f\n",
+	{ /* epr stop keeps a log that says something; this one has served */
+		char log[sizeof env_file + 4];
+
+		snprintf(log, sizeof log, "%s.log", env_file);
+		unlink(log);
+	}
+	printf("%.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f\n",
 	       (double)quantile(hand_start, (size_t)rounds, 0.5) / 1e3,
 	       (double)quantile(epr_start, (size_t)rounds, 0.5) / 1e3,
-	       (double)diff_median(epr_start, hand_start, rounds) / 1e3,
+	       (double)diff_median(epr_start, hand_start, NULL, rounds) / 1e3,
 	       (double)quantile(hand_stop, (size_t)rounds, 0.5) / 1e3,
 	       (double)quantile(epr_stop, (size_t)rounds, 0.5) / 1e3,
-	       (double)diff_median(epr_stop, hand_stop, rounds) / 1e3);
+	       (double)diff_median(epr_stop, hand_stop, NULL, rounds) / 1e3,
+	       (double)quantile(true_start, (size_t)rounds, 0.5) / 1e3,
+	       (double)diff_median(epr_start, hand_start, true_start, rounds) / 1e3,
+	       (double)diff_median(epr_stop, hand_stop, true_stop, rounds) / 1e3);
 	return 0;
 }

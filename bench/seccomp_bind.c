@@ -86,7 +86,7 @@ static int pass_listen(void *ctx, pid_t tgid, int fd, int backlog)
 
 int main(int argc, char *argv[])
 {
-	struct intercept_ops ops = { pass_bind, pass_listen, NULL };
+	struct intercept_ops ops = { .bind = pass_bind, .listen = pass_listen };
 	int channel[2], listener, status, arg = 1;
 	long n;
 	pid_t child;

@@ -23,6 +23,26 @@ int address_port(const struct sockaddr *addr, socklen_t len)
 	return ntohs(port);
 }
 
+static int ipv4_local(const unsigned char *a)
+{
+	static const unsigned char any[4];
+
+	return a[0] == 127 || memcmp(a, any, sizeof any) == 0;
+}
+
+int address_is_local(const struct sockaddr *addr)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const unsigned char *a;
+
+	if (addr->sa_family == AF_INET)
+		return ipv4_local((const unsigned char *)&((const struct sockaddr_in *)addr)->sin_addr);
+	a = (const unsigned char *)&((const struct sockaddr_in6 *)addr)->sin6_addr;
+	if (memcmp(a, mapped, sizeof mapped) == 0)
+		return ipv4_local(a + sizeof mapped);
+	return memcmp(a, &in6addr_loopback, 16) == 0 || memcmp(a, &in6addr_any, 16) == 0;
+}
+
 void address_copy(struct bind_addr *out, const struct sockaddr *addr, socklen_t len)
 {
 	size_t full = addr->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);

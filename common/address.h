@@ -16,6 +16,11 @@ struct bind_addr {
  * len covers. */
 int address_port(const struct sockaddr *addr, socklen_t len);
 
+/* Whether addr, which address_port() accepted, names this host as a connect would reach it:
+ * 127.0.0.0/8, ::1, the wildcards 0.0.0.0 and :: (a connect to them goes to loopback), and
+ * the IPv4-mapped forms of those. */
+int address_is_local(const struct sockaddr *addr);
+
 /* Copies a sockaddr that address_port() accepted. */
 void address_copy(struct bind_addr *out, const struct sockaddr *addr, socklen_t len);
 

@@ -7,6 +7,13 @@
 #define EPR_ENV_ENV_FILE "EPR_ENV_FILE" /* where the chosen ports are exported */
 #define EPR_ENV_ZERO     "EPR_ZERO"     /* "0" turns off the rewriting of port 0 */
 #define EPR_ENV_DEBUG    "EPR_DEBUG"    /* "1" logs each rewrite on stderr */
+/* "1": inside a launch, getsockname()/getpeername() say the real port, not the sentinel
+ * (epr run/start --real-ports) */
+#define EPR_ENV_REAL_PORTS "EPR_REAL_PORTS"
+/* seconds a shimmed call waits for its launch's supervisor before it fails closed */
+#define EPR_ENV_CALL_WAIT "EPR_CALL_WAIT"
+#define EPR_CALL_WAIT_DEFAULT 10
+#define EPR_CALL_WAIT_MAX 3600
 #define EPR_ENV_LIB      "EPR_LIB"      /* epr: the libepr.so to preload */
 #define EPR_ENV_RUNTIME_DIR "EPR_RUNTIME_DIR" /* epr: where it keeps its list of launches */
 /* portpicker's: the portserver that epr reserve and epr_portserver_request() ask */
@@ -25,6 +32,10 @@
  * kept by the shim for the next program image: bind, execve, listen is still exported. */
 #define EPR_ENV_BOUND "EPR_BOUND"
 #define EPR_SUPERVISOR_NAME_MAX 100
+
+/* Internal: "1", set by epr exec: the process is a client of the launch: its connects are
+ * redirected, its binds and listens are its own (not sent to the supervisor). */
+#define EPR_ENV_CLIENT "EPR_CLIENT"
 
 /* Keys written into the env file. Readers ignore keys they do not know. */
 #define EPR_KEY_PORT        "EPR_PORT"    /* the first exported port */

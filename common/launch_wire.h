@@ -26,6 +26,10 @@ enum launch_op {
 	LAUNCH_NOTIFIER = 3, /* fd is the listener of epr's seccomp filter, which the sender
 			      * loaded before it execs a program the shim cannot reach: serve it.
 			      * Result 0 once adopted; the sender execs only then. */
+	LAUNCH_CONNECT = 4, /* addr is where fd is about to connect or send to: for a sentinel on
+			     * this host, result 0 and the launch's port for it; -ECONNREFUSED
+			     * while it has none; POLICY_PASS when addr is not one the launch
+			     * redirects (the caller connects as asked) */
 };
 
 struct launch_request {

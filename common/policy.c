@@ -264,6 +264,15 @@ int policy_candidate(const struct policy *p, const struct sockaddr *addr, sockle
 	return port == 0 ? p->zero : port_specs_find(p->specs, (uint16_t)port) != NULL;
 }
 
+uint16_t policy_connect_sentinel(const struct policy *p, const struct sockaddr *addr, socklen_t len)
+{
+	int port = address_port(addr, len);
+
+	if (port <= 0 || p->error || !port_specs_find(p->specs, (uint16_t)port))
+		return 0;
+	return address_is_local(addr) ? (uint16_t)port : 0;
+}
+
 int policy_candidate_in(const struct policy *p, const struct port_map *m,
 			const struct sockaddr *addr, socklen_t len)
 {

@@ -69,6 +69,12 @@ int policy_candidate(const struct policy *p, const struct sockaddr *addr, sockle
 int policy_candidate_in(const struct policy *p, const struct port_map *m,
 			const struct sockaddr *addr, socklen_t len);
 
+/* The sentinel a connect, sendto or sendmsg to addr/len stands for inside a launch: an
+ * AF_INET/AF_INET6 destination on this host (address_is_local) whose port is a sentinel.
+ * 0 for anything else, and under a bad configuration (which fails binds, not connects).
+ * No system call: the pass-through path of every connect. */
+uint16_t policy_connect_sentinel(const struct policy *p, const struct sockaddr *addr, socklen_t len);
+
 /* Applies the policy to bind(fd, addr, len): 0 when fd was bound to a reserved (or pinned)
  * port, recorded in m; -1 with errno set when the bind must fail; POLICY_PASS when the
  * caller is to make the bind as asked (not TCP or UDP, UDP port 0, not a candidate). Sets SO_REUSEADDR on fd

@@ -22,19 +22,30 @@
 #endif
 
 /* The native architecture and, where the kernel runs another one's programs, that one's
- * bind, listen and socketcall numbers (not in this build's headers). */
+ * bind, listen, connect, sendto, sendmsg, sendmmsg and socketcall numbers (not in this
+ * build's headers); x32's own sendmsg and sendmmsg (its 46 and 307 do not exist). */
 #if defined(__x86_64__) && !defined(__ILP32__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
 #define X32_BIT 0x40000000u /* x32 calls: native arch, numbers with this bit */
+#define X32_SENDMSG 518u
+#define X32_SENDMMSG 538u
 #define COMPAT_ARCH AUDIT_ARCH_I386
 #define COMPAT_BIND 361u
 #define COMPAT_LISTEN 363u
+#define COMPAT_CONNECT 362u
+#define COMPAT_SENDTO 369u
+#define COMPAT_SENDMSG 370u
+#define COMPAT_SENDMMSG 345u
 #define COMPAT_SOCKETCALL 102u
 #elif defined(__aarch64__) && !defined(__ILP32__)
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
 #define COMPAT_ARCH AUDIT_ARCH_ARM
 #define COMPAT_BIND 282u
 #define COMPAT_LISTEN 284u
+#define COMPAT_CONNECT 283u
+#define COMPAT_SENDTO 290u
+#define COMPAT_SENDMSG 296u
+#define COMPAT_SENDMMSG 374u
 #define COMPAT_SOCKETCALL 102u /* OABI only; refused all the same */
 #elif defined(__riscv) && __riscv_xlen == 64
 #define NATIVE_ARCH AUDIT_ARCH_RISCV64
@@ -54,12 +65,17 @@ _Static_assert(NATIVE_ARCH != 0u, "seccomp_bpf.c: no filter for this architectur
 #define OFF_ARCH 4
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define OFF_ARG_LOW(i) (16 + 8 * (i))
+#define OFF_ARG_HIGH(i) (16 + 8 * (i) + 4)
 #else
 #define OFF_ARG_LOW(i) (16 + 8 * (i) + 4)
+#define OFF_ARG_HIGH(i) (16 + 8 * (i))
 #endif
 
 /* Jump targets, resolved once the program is laid out. NEXT (0) falls through. */
-enum label { NEXT, NATIVE_LISTEN, X32, COMPAT, ALLOW, NOTIFY, REFUSE, MARK, LABELS };
+enum label { NEXT, NATIVE_LISTEN, SENDMSG, X32, COMPAT, ALLOW, NOTIFY, REFUSE, MARK, LABELS };
+/* sendto's destination pointer, args[4]: NULL on a connected socket's send, which stays in the
+ * kernel (no notification); it is 64 bits wide, so both halves are tested. */
+#define SENDTO_DEST 4
 
 struct assembly {
 	struct sock_filter *insns;
@@ -128,11 +144,28 @@ size_t seccomp_bpf_program(struct sock_filter *insns, size_t cap)
 	load(&a, OFF_ARG_LOW(2));
 	if_equal(&a, EPR_FILTER_PROBE_LEN, MARK, NOTIFY);
 	mark(&a, NATIVE_LISTEN);
-	if_equal(&a, SYS_listen, NOTIFY, ALLOW);
+	if_equal(&a, SYS_listen, NOTIFY, NEXT);
+	/* A connect and a sendmsg (whose msg_name the filter cannot read) are the notifier's to
+	 * judge; sendmmsg is not (see seccomp_bpf.h). */
+	if_equal(&a, SYS_connect, NOTIFY, NEXT);
+	if_equal(&a, SYS_sendto, NEXT, SENDMSG);
+	load(&a, OFF_ARG_LOW(SENDTO_DEST));
+	if_equal(&a, 0, NEXT, NOTIFY);
+	load(&a, OFF_ARG_HIGH(SENDTO_DEST));
+	if_equal(&a, 0, ALLOW, NOTIFY);
+	mark(&a, SENDMSG);
+	if_equal(&a, SYS_sendmsg, NEXT, ALLOW);
+	/* flags, an int: the low word is what the kernel reads */
+	load(&a, OFF_ARG_LOW(2));
+	if_equal(&a, EPR_FILTER_PASS_FLAGS, ALLOW, NOTIFY);
 #ifdef X32_BIT
 	mark(&a, X32);
 	if_equal(&a, X32_BIT | SYS_bind, REFUSE, NEXT);
-	if_equal(&a, X32_BIT | SYS_listen, REFUSE, ALLOW);
+	if_equal(&a, X32_BIT | SYS_listen, REFUSE, NEXT);
+	if_equal(&a, X32_BIT | SYS_connect, REFUSE, NEXT);
+	if_equal(&a, X32_BIT | SYS_sendto, REFUSE, NEXT);
+	if_equal(&a, X32_BIT | X32_SENDMSG, REFUSE, NEXT);
+	if_equal(&a, X32_BIT | X32_SENDMMSG, REFUSE, ALLOW);
 #endif
 	mark(&a, COMPAT);
 #ifdef COMPAT_ARCH
@@ -140,6 +173,10 @@ size_t seccomp_bpf_program(struct sock_filter *insns, size_t cap)
 	load(&a, OFF_NR);
 	if_equal(&a, COMPAT_BIND, REFUSE, NEXT);
 	if_equal(&a, COMPAT_LISTEN, REFUSE, NEXT);
+	if_equal(&a, COMPAT_CONNECT, REFUSE, NEXT);
+	if_equal(&a, COMPAT_SENDTO, REFUSE, NEXT);
+	if_equal(&a, COMPAT_SENDMSG, REFUSE, NEXT);
+	if_equal(&a, COMPAT_SENDMMSG, REFUSE, NEXT);
 	if_equal(&a, COMPAT_SOCKETCALL, REFUSE, ALLOW);
 #else
 	emit(&a, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,

@@ -3,11 +3,15 @@
  * no malloc, no stdio.
  *
  * What it does with each system call, by the architecture the call was made in:
- *   native      bind, listen           SECCOMP_RET_USER_NOTIF (the supervisor answers)
+ *   native      bind, listen, connect, sendmsg, and sendto with a destination (args[4] not
+ *               NULL)                  SECCOMP_RET_USER_NOTIF (the supervisor answers)
  *               bind(EPR_FILTER_PROBE) SECCOMP_RET_ERRNO(EPR_FILTER_MARK): "this filter is here"
- *               anything else          SECCOMP_RET_ALLOW
- *   x32 (on x86_64) bind, listen       SECCOMP_RET_ERRNO(EPERM)
- *   i386 (on x86_64), ARM (on AArch64): bind, listen, socketcall  SECCOMP_RET_ERRNO(EPERM)
+ *               sendmsg(fd, msg, EPR_FILTER_PASS_FLAGS)  SECCOMP_RET_ALLOW (fd_send())
+ *               anything else          SECCOMP_RET_ALLOW: sendto(fd, buf, len, flags, NULL, 0)
+ *               on a connected socket, and sendmmsg, whose answer writes each message's
+ *               msg_len into the program's memory, which epr never writes
+ *   x32 (on x86_64) bind, listen, connect, sendto, sendmsg, sendmmsg  SECCOMP_RET_ERRNO(EPERM)
+ *   i386 (on x86_64), ARM (on AArch64): the same and socketcall       SECCOMP_RET_ERRNO(EPERM)
  *   any other architecture             SECCOMP_RET_ERRNO(EPERM) for every call
  * The supervisor reads only native arguments, so a foreign call is refused rather than let
  * through to bind a sentinel; EPERM says "not permitted here", as for a refused exec. */
@@ -18,6 +22,7 @@
 #include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 /* The probe: bind(EPR_FILTER_PROBE_FD, NULL, EPR_FILTER_PROBE_LEN) fails with EBADF (no such
  * descriptor) anywhere but under epr's filter, which answers EPR_FILTER_MARK. It survives
@@ -27,8 +32,15 @@
 #define EPR_FILTER_MARK      ECHRNG     /* an errno bind() never gives */
 #define EPR_FILTER_FOREIGN_ERRNO EPERM
 
+/* The flags of fd_send()'s sendmsg (common/fd_pass.c), which the filter lets through unseen: a
+ * process that has just loaded it hands its listener over with one, and no one serves that
+ * listener yet. MSG_CONFIRM and MSG_DONTROUTE mean nothing to the unix sockets fd_send()
+ * uses; a program's sendmsg to a sentinel with exactly these three flags would not be
+ * redirected. */
+#define EPR_FILTER_PASS_FLAGS (MSG_NOSIGNAL | MSG_CONFIRM | MSG_DONTROUTE)
+
 /* Enough for every branch of the program. */
-#define EPR_FILTER_MAX_INSNS 32
+#define EPR_FILTER_MAX_INSNS 48
 
 /* Writes the program into insns (cap >= EPR_FILTER_MAX_INSNS); its length. */
 size_t seccomp_bpf_program(struct sock_filter *insns, size_t cap);

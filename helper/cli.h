@@ -37,6 +37,7 @@ void cli_flush_stdout(void);
 
 /* The subcommands: each takes its own argv (argv[0] is the subcommand) and returns the
  * exit status. */
+int cmd_exec(int argc, char *argv[]);
 int cmd_list(int argc, char *argv[]);
 int cmd_portserver(int argc, char *argv[]);
 int cmd_reserve(int argc, char *argv[]);
@@ -52,20 +53,27 @@ char *shim_path_find(void);
 /* How a launch catches binds (--via): the preloaded shim, seccomp user notification, or
  * chosen from the program's ELF. */
 enum launch_via { VIA_AUTO, VIA_PRELOAD, VIA_SECCOMP };
+/* What makes a sentinel ready for epr start: -p S, a TCP listen or a UDP bind, whichever
+ * comes first (0); S/tcp, a TCP listen; S/udp, a UDP bind; both given, both. */
+enum { READY_ON_TCP = 1, READY_ON_UDP = 2 };
 struct launch {
 	struct port_specs specs; /* from -p */
+	unsigned ready_on[EPR_MAX_SENTINELS]; /* specs.item[i]'s READY_ON_* bits */
 	char *env_file;          /* from -e, absolute; NULL: none */
 	bool no_zero;            /* --no-zero */
 	bool verbose;            /* -v */
+	bool real_ports;         /* --real-ports */
 	enum launch_via via;     /* --via */
 };
-/* The options that run and start share: -p, -e, --no-zero, -v, --via, for getopt_long. */
-enum { LAUNCH_OPT_NO_ZERO = 256, LAUNCH_OPT_VIA };
+/* The options that run and start share: -p, -e, --no-zero, -v, --via, --real-ports, for
+ * getopt_long. */
+enum { LAUNCH_OPT_NO_ZERO = 256, LAUNCH_OPT_VIA, LAUNCH_OPT_REAL_PORTS };
 #define LAUNCH_LONG_OPTIONS                                          \
 	{ "port", required_argument, NULL, 'p' },                    \
 	{ "env-file", required_argument, NULL, 'e' },                \
 	{ "no-zero", no_argument, NULL, LAUNCH_OPT_NO_ZERO },        \
 	{ "via", required_argument, NULL, LAUNCH_OPT_VIA },          \
+	{ "real-ports", no_argument, NULL, LAUNCH_OPT_REAL_PORTS },  \
 	{ "verbose", no_argument, NULL, 'v' }
 /* Applies opt (with its argument) to l if it is one of those; false if it is not. Exits 2
  * on a bad -p or an empty -e. */
@@ -75,7 +83,7 @@ char *launch_absolute_path(const char *path);
 /* Sets LD_PRELOAD (unless shim is NULL: a seccomp launch), EPR_* in this process's
  * environment, for CMD to inherit. EPR_PORTS and
  * EPR_ENV_FILE, when l does not set them, are kept as inherited if keep_inherited, else
- * removed; EPR_ZERO and EPR_DEBUG are kept. */
+ * removed; EPR_ZERO, EPR_DEBUG and EPR_REAL_PORTS are kept; EPR_CLIENT is removed. */
 void launch_env_apply(const struct launch *l, const char *shim, bool keep_inherited);
 /* Exits 1 naming what when path cannot go into an env file as it is (see envfile_value_ok). */
 void launch_check_value(const char *what, const char *path);
@@ -113,6 +121,9 @@ int proc_stat_read(pid_t pid, struct proc_stat *out);
 unsigned long long proc_start_time(pid_t pid);
 /* True while pid runs with that start time and is not a zombie. */
 bool proc_running(pid_t pid, unsigned long long start);
+/* pid's name (/proc/PID/comm: the program, cut to 15 bytes), a byte that is not printable
+ * as '?', into out. 0, or -1 when pid is gone. */
+int proc_name(pid_t pid, char *out, size_t cap);
 /* The parent of pid, or -1 if it is gone. */
 pid_t proc_parent(pid_t pid);
 /* The thread group (process) that thread tid belongs to: tid itself for a process; -1 if

@@ -10,8 +10,9 @@
 Server(command, ports=(), timeout=30, ...).start() runs `epr start --json -t TIMEOUT
 --owner PID -p S... -- COMMAND`: the server runs in the background with libepr.so
 preloaded, and start() returns once every sentinel has its port and listens, and every
-wait given holds (wait_log=REGEX, wait_cmd=SHELL_COMMAND, wait_http=PATH: epr start's
---wait-* options), or raises EprError with epr's message and the end of the server's log.
+wait given holds (wait_log=REGEX, wait_cmd=SHELL_COMMAND, wait_http=PATH, wait_notify=True
+for the server's own READY=1 on NOTIFY_SOCKET: epr start's --wait-* options), or raises
+EprError with epr's message and the end of the server's log.
 The server is owned by this Python process (owner=os.getpid(), the default; owner=None
 for none): when it exits, however it exits, epr stops the server within a second. stop()
 runs `epr stop ENVFILE`: the server's whole process tree is stopped and its private
@@ -92,7 +93,8 @@ class Server:
     """A server started with `epr start`; stop() (or leaving the `with`) stops it."""
 
     def __init__(self, command, ports=(), timeout=30, env=None, cwd=None, options=(),
-                 name=None, wait_log=None, wait_cmd=None, wait_http=None, owner="self"):
+                 name=None, wait_log=None, wait_cmd=None, wait_http=None, wait_notify=False,
+                 owner="self"):
         self.command = [str(word) for word in command]
         self.sentinels = [int(port) for port in ports]
         self.timeout = timeout
@@ -102,6 +104,7 @@ class Server:
         self.name = name or os.path.basename(self.command[0])
         self.waits = [("--wait-log", wait_log), ("--wait-cmd", wait_cmd),
                       ("--wait-http", wait_http)]
+        self.wait_notify = bool(wait_notify)
         self.owner = owner
         self.values = {}
         self.final_log = None
@@ -114,6 +117,8 @@ class Server:
         for option, value in self.waits:
             if value is not None:
                 args += [option, str(value)]
+        if self.wait_notify:
+            args.append("--wait-notify")
         if self.owner is not None:
             owner = os.getpid() if self.owner == "self" else int(self.owner)
             args += ["--owner", str(owner)]

@@ -1,5 +1,6 @@
-/* Reads EPR_PORTS, EPR_ZERO, EPR_DEBUG and EPR_ENV_FILE once, at load time, while the host
- * is still single-threaded; binds then only read the result. */
+/* Reads EPR_PORTS, EPR_ZERO, EPR_DEBUG, EPR_ENV_FILE, EPR_SUPERVISOR_SOCKET, EPR_CLIENT and
+ * EPR_REAL_PORTS once, at load time, while the host is still single-threaded; the hooks
+ * then only read the result. */
 #include "config.h"
 
 #include <pthread.h>
@@ -12,6 +13,7 @@
 
 #include "epr_env.h"
 #include "handed.h"
+#include "known.h"
 #include "log.h"
 #include "state.h"
 
@@ -37,6 +39,23 @@ static int parse_flag(const char *name, int unset)
 	if (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)
 		return *value == '1';
 	set_error("%s: '%.40s' is not 0 or 1", name, value);
+	return unset;
+}
+
+/* Whole seconds, 1 to EPR_CALL_WAIT_MAX, or unset; anything else is an error, not a guess. */
+static int parse_seconds(const char *name, int unset)
+{
+	const char *value = getenv(name);
+	long seconds = 0;
+	const char *p;
+
+	if (value == NULL || *value == '\0')
+		return unset;
+	for (p = value; *p >= '0' && *p <= '9' && seconds <= EPR_CALL_WAIT_MAX; p++)
+		seconds = seconds * 10 + (*p - '0');
+	if (*p == '\0' && seconds >= 1 && seconds <= EPR_CALL_WAIT_MAX)
+		return (int)seconds;
+	set_error("%s: '%.40s' is not a number of seconds from 1 to 3600", name, value);
 	return unset;
 }
 
@@ -161,14 +180,25 @@ static void config_load(void)
 
 	config.zero = parse_flag(EPR_ENV_ZERO, 1);
 	config.debug = parse_flag(EPR_ENV_DEBUG, 0);
+	config.call_wait = parse_seconds(EPR_ENV_CALL_WAIT, EPR_CALL_WAIT_DEFAULT);
 	if (ports && port_specs_parse(&config.specs, ports, why, sizeof(why)) < 0)
 		set_error("%s: %s", EPR_ENV_PORTS, why);
-	if (supervisor && *supervisor)
+	if (supervisor && *supervisor) {
 		supervisor_name(supervisor);
-	else if (env_file && *env_file)
+		/* a launch's client and its masking need the launch, which only a supervisor has */
+		config.client = parse_flag(EPR_ENV_CLIENT, 0);
+		config.mask = !parse_flag(EPR_ENV_REAL_PORTS, 0);
+	} else if (env_file && *env_file)
 		absolute_env_file(env_file);
-	if (config.env_file[0] && config.error == NULL)
+	if (config.env_file[0] && config.error == NULL) {
 		join_tree();
+	} else if (config.supervisor[0] && !config.client && config.error == NULL) {
+		/* The ports an earlier image of this process was given, so that its getsockname
+		 * still says the sentinel (bind, execve, listen). epr run and start remove
+		 * EPR_BOUND: what is there is this launch's. */
+		handed_start(1);
+		known_inherit(&config.specs, state_map());
+	}
 	config.policy = (struct policy){
 		.specs = &config.specs,
 		.zero = config.zero,

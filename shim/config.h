@@ -13,6 +13,9 @@ struct config {
 	const char *error;        /* non-NULL: bad configuration; inet stream binds fail */
 	int zero;                 /* rewrite binds to port 0 */
 	int debug;                /* log each rewrite */
+	int call_wait;            /* seconds a call to the supervisor may take in all */
+	int client;               /* EPR_CLIENT: binds and listens pass, connects are redirected */
+	int mask;                 /* under a supervisor, without EPR_REAL_PORTS: mask.c's work */
 	struct port_specs specs;  /* the sentinels */
 	char env_file[PATH_MAX];  /* absolute; "" when there is nothing to export */
 	char tree_id[TREE_ID_LEN + 1]; /* the launch (process tree) this process belongs to */

@@ -317,7 +317,8 @@ static int refuse_foreign(const char *path, const struct program *p)
 static int filter(const char *path, const struct program *p)
 {
 	unsigned ignored;
-	int listener, rc, err;
+	double deadline;
+	int listener, rc, err, conn;
 
 	if (seccomp_bpf_present())
 		return 0; /* caught already, since an earlier exec: filters are inherited */
@@ -337,8 +338,18 @@ static int filter(const char *path, const struct program *p)
 		errno = -rc;
 		return -1;
 	}
+	/* Connected before the filter, which would notify this connect to the listener that
+	 * is still ours to hand over. */
+	conn = supervised_open(&deadline);
+	if (conn < 0) {
+		err = errno;
+		say(path, "not run: the supervisor did not take its seccomp listener", NULL, err);
+		errno = err;
+		return -1;
+	}
 	listener = seccomp_bpf_load();
 	if (listener < 0) {
+		close(conn);
 		say(path, "not run: its binds cannot be caught: ",
 		    listener == -EBUSY ? "this process already runs under a seccomp notifier of "
 					 "its own (a sandbox's)"
@@ -349,7 +360,7 @@ static int filter(const char *path, const struct program *p)
 		errno = -listener;
 		return -1;
 	}
-	rc = supervised_call(LAUNCH_NOTIFIER, listener, NULL, 0, &ignored);
+	rc = supervised_exchange(conn, deadline, LAUNCH_NOTIFIER, listener, NULL, 0, &ignored);
 	err = errno;
 	/* Kept by the supervisor now; a copy here could answer this process's own calls. */
 	close(listener);

@@ -145,6 +145,8 @@ int export_listen(int fd, int backlog)
 	struct export e;
 	int saved = errno, port, found;
 
+	if (c->client) /* a client of a launch (epr exec) listens as it would without epr */
+		return sys_listen(fd, backlog);
 	if (c->supervisor[0])
 		return supervised_listen(fd, backlog, saved);
 	if (!port_map_any_rewrite(map))

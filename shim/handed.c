@@ -1,5 +1,6 @@
 /* The ports this process was handed, passed on across execve() in EPR_BOUND, so that a
- * socket bound in one program image and listened on in the next is still exported. The
+ * socket bound in one program image and listened on in the next is still exported (bare
+ * shim), or still says its sentinel to getsockname (under a supervisor). The
  * variable's text is our own static buffer, put into environ once at load (putenv keeps
  * the pointer): a bind rewrites it in place, without setenv, which is neither
  * thread-safe nor async-signal-safe. */

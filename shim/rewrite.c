@@ -7,6 +7,7 @@
 #include "address.h"
 #include "config.h"
 #include "handed.h"
+#include "known.h"
 #include "launch_wire.h"
 #include "log.h"
 #include "policy.h"
@@ -33,20 +34,36 @@ static void remember_zero(unsigned port)
 	state_unlock();
 }
 
+/* A sentinel's port from the supervisor: getsockname says the sentinel, in this image and,
+ * through EPR_BOUND, in the next one. */
+static void remember_sentinel(uint16_t sentinel, unsigned port)
+{
+	known_set(sentinel, (uint16_t)port);
+	state_lock();
+	port_map_set_sentinel_port(state_map(), sentinel, (uint16_t)port);
+	handed_publish();
+	state_unlock();
+}
+
 int rewrite_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	const struct config *c = config_get();
 	unsigned port = 0;
 	int rc;
 
-	if (!policy_candidate_in(&c->policy, state_map(), addr, len))
+	/* a client of a launch (epr exec) binds as it would without epr */
+	if (c->client || !policy_candidate_in(&c->policy, state_map(), addr, len))
 		return sys_bind(fd, addr, len);
 	if (c->supervisor[0] && !c->error && policy_candidate(&c->policy, addr, len)) {
+		int asked = address_port(addr, len);
+
 		rc = supervised_call(LAUNCH_BIND, fd, addr, len, &port);
 		if (rc == 0 && c->debug)
 			log_debug(addr, port);
-		if (rc == 0 && address_port(addr, len) == 0)
+		if (rc == 0 && asked == 0)
 			remember_zero(port); /* so that bind 0, close, bind that port works here too */
+		else if (rc == 0)
+			remember_sentinel((uint16_t)asked, port);
 	} else {
 		struct policy_result res;
 

@@ -14,10 +14,7 @@
 #include "fd_pass.h"
 #include "launch_wire.h"
 #include "log.h"
-
-/* The supervisor answers in microseconds; a stopped (SIGSTOP) or busy one must not hang the
- * host: connect, send and receive together get this long. */
-#define CALL_WAIT_SECONDS 10
+#include "real.h"
 
 static void log_failure(const char *what, int err)
 {
@@ -136,7 +133,7 @@ static int connect_supervisor(const char *name, const struct launch_peer *want, 
 	if (conn < 0)
 		return -1;
 	do
-		rc = bound_waits(conn, deadline) < 0 ? -2 : connect(conn, (struct sockaddr *)&sun, sunlen);
+		rc = bound_waits(conn, deadline) < 0 ? -2 : sys_connect(conn, (struct sockaddr *)&sun, sunlen);
 	while (rc == -1 && errno == EINTR);
 	if (rc < 0) {
 		err = errno == EAGAIN ? ETIMEDOUT : errno; /* a full backlog, for the whole wait */
@@ -160,20 +157,30 @@ static int connect_supervisor(const char *name, const struct launch_peer *want, 
 	return conn;
 }
 
-int supervised_call(int op, int fd, const struct sockaddr *addr, socklen_t len, unsigned *port)
+/* A call's connection and its deadline: the supervisor answers in microseconds; a stopped
+ * (SIGSTOP) or busy one must not hang the host: connect, send and receive together get
+ * EPR_CALL_WAIT seconds. */
+int supervised_open(double *deadline)
 {
 	const struct config *c = config_get();
-	double deadline = now() + CALL_WAIT_SECONDS;
-	struct launch_request req;
-	struct launch_reply rep;
 	struct launch_peer want;
-	int conn, rc, saved = errno;
 
+	*deadline = now() + c->call_wait;
 	if (!launch_wire_peer(c->supervisor, &want)) {
 		log_failure("is not named in a form this libepr.so knows", 0);
 		errno = EINVAL;
 		return -1;
 	}
+	return connect_supervisor(c->supervisor, &want, *deadline);
+}
+
+int supervised_exchange(int conn, double deadline, int op, int fd, const struct sockaddr *addr,
+			socklen_t len, unsigned *port)
+{
+	struct launch_request req;
+	struct launch_reply rep;
+	int rc, saved = errno;
+
 	memset(&req, 0, sizeof(req));
 	req.version = LAUNCH_WIRE_VERSION;
 	req.op = (uint32_t)op;
@@ -181,9 +188,6 @@ int supervised_call(int op, int fd, const struct sockaddr *addr, socklen_t len, 
 		memcpy(&req.addr, addr, len);
 		req.addrlen = len;
 	}
-	conn = connect_supervisor(c->supervisor, &want, deadline);
-	if (conn < 0)
-		return -1;
 	rc = exchange(conn, &req, fd, &rep, deadline);
 	if (rc < 0) {
 		int err = errno;
@@ -193,6 +197,10 @@ int supervised_call(int op, int fd, const struct sockaddr *addr, socklen_t len, 
 		return -1;
 	}
 	close(conn);
+	if (rep.result == -ESHUTDOWN && op == LAUNCH_CONNECT) {
+		errno = ECONNREFUSED; /* as when its server is gone: clients know what to do */
+		return -1;
+	}
 	if (rep.result == -ESHUTDOWN) {
 		if (op == LAUNCH_BIND)
 			log_failure("is stopping it: bind refused", 0);
@@ -210,4 +218,14 @@ int supervised_call(int op, int fd, const struct sockaddr *addr, socklen_t len, 
 	*port = rep.port;
 	errno = saved;
 	return rep.result;
+}
+
+int supervised_call(int op, int fd, const struct sockaddr *addr, socklen_t len, unsigned *port)
+{
+	double deadline;
+	int conn = supervised_open(&deadline);
+
+	if (conn < 0)
+		return -1;
+	return supervised_exchange(conn, deadline, op, fd, addr, len, port);
 }

@@ -9,4 +9,13 @@
  * supervisor cannot be reached. */
 int supervised_call(int op, int fd, const struct sockaddr *addr, socklen_t len, unsigned *port);
 
+/* supervised_call in two steps, for a process about to load epr's seccomp filter: its
+ * connects would then be notified to the very listener it has yet to hand over, so it
+ * connects first. supervised_open: the connection (and the call's deadline), or -1 with
+ * errno set and said. supervised_exchange: the request on it, as supervised_call; closes
+ * conn. Its send (fd_send) is one the filter lets through. */
+int supervised_open(double *deadline);
+int supervised_exchange(int conn, double deadline, int op, int fd, const struct sockaddr *addr,
+			socklen_t len, unsigned *port);
+
 #endif

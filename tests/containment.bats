@@ -16,27 +16,13 @@ setup() {
 }
 
 teardown() {
-	local f cg
-	# what a failed test left in a cgroup of one of its own launches (never another's)
-	for f in "$EPR_RUNTIME_DIR"/*.launch; do
-		[ -f "$f" ] || continue
-		cg=$(env_value "$f" EPR_CGROUP)
-		[ -n "$cg" ] && echo "$cg" >>"$BATS_TEST_TMPDIR/cgroups"
-	done
+	# what a failed test left in a cgroup of one of its own launches goes too (launch_teardown)
 	launch_teardown
 	pkill -x -f 'sleep 271' || true # what a --wait-cmd attempt of a failed test left
 	if [ -f "$BATS_TEST_TMPDIR/other.dir" ]; then
 		kill_by_env_file_dir "$(cat "$BATS_TEST_TMPDIR/other.dir")"
 		rm -rf "$(cat "$BATS_TEST_TMPDIR/other.dir")"
 	fi
-	[ -f "$BATS_TEST_TMPDIR/cgroups" ] || return 0
-	while read -r cg; do
-		for d in "$cg" "$cg-wait"; do
-			[ -d "$d" ] || continue
-			echo 1 >"$d/cgroup.kill" 2>/dev/null || true
-			for ((i = 0; i < 50; i++)); do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
-		done
-	done <"$BATS_TEST_TMPDIR/cgroups"
 }
 
 # Runs the rest of the line in a fresh network namespace with loopback up.
@@ -183,7 +169,7 @@ SH
 late_worker() {
 	script "$BATS_TEST_TMPDIR/t.sh" <<'SH'
 eval "$("$EPR_BIN" start -e "$D/env" -- setpriv --pdeathsig clear python3 "$LATE")"
-for ((i = 0; i < 100; i++)); do grep -q WORKER "$EPR_LOG" && break; sleep 0.1; done
+for ((i = 0; i < 100; i++)); do grep -qs WORKER "$EPR_LOG" && break; sleep 0.1; done
 worker=$(awk '$1 == "WORKER" { print $2 }' "$EPR_LOG")
 [ -n "$worker" ]
 sleep 1.5   # the subreaper path records its tree every second
@@ -290,13 +276,13 @@ deep_bind() {
 
 forking_tree() {
 	script "$BATS_TEST_TMPDIR/t.sh" <<'SH'
-eval "$("$EPR_BIN" start -e "$D/env" -- python3 "$RUNNER")"
+eval "$("$EPR_BIN" start -e "$D/env" -- python3 "$RUNNER" "$D")"
 sleep 0.5
 start=$(date +%s%N)
 "$EPR_BIN" stop -t 1 "$D/env"
 echo "stop took $(( ($(date +%s%N) - start) / 1000000 )) ms"
 sleep 0.3
-if pgrep -f "$RUNNER" >/dev/null; then ps -o pid,ppid,stat,etime,cmd -p "$(pgrep -d, -f "$RUNNER")"; echo "some of the tree still runs"; exit 1; fi
+if pgrep -f "$RUNNER $D" >/dev/null; then ps -o pid,ppid,stat,etime,cmd -p "$(pgrep -d, -f "$RUNNER $D")"; echo "some of the tree still runs"; exit 1; fi
 SH
 	EPR_CGROUP=$(mode_env "$1") D=$BATS_TEST_TMPDIR RUNNER=$RUNNER netns bash "$BATS_TEST_TMPDIR/t.sh"
 	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ]
@@ -314,14 +300,14 @@ SH
 @test "after the supervisor was killed, epr stop kills a forking, stopped tree whole with cgroup.kill" {
 	need_cgroup
 	script "$BATS_TEST_TMPDIR/t.sh" <<'SH'
-eval "$("$EPR_BIN" start -v -e "$D/env" -- setpriv --pdeathsig clear python3 "$RUNNER" 2>"$D/err")"
+eval "$("$EPR_BIN" start -v -e "$D/env" -- setpriv --pdeathsig clear python3 "$RUNNER" "$D" 2>"$D/err")"
 cg=$(sed -n "s/^epr: .*: the launch's cgroup is //p" "$D/err")
 sleep 0.5
 kill -9 "$EPR_SUPERVISOR_PID"
 sleep 0.3
 "$EPR_BIN" stop -t 1 "$D/env"
 sleep 0.3
-if pgrep -f "$RUNNER" >/dev/null; then ps -o pid,ppid,stat,etime,cmd -p "$(pgrep -d, -f "$RUNNER")"; echo "some of the tree still runs"; exit 1; fi
+if pgrep -f "$RUNNER $D" >/dev/null; then ps -o pid,ppid,stat,etime,cmd -p "$(pgrep -d, -f "$RUNNER $D")"; echo "some of the tree still runs"; exit 1; fi
 [ ! -e "$cg" ]
 SH
 	D=$BATS_TEST_TMPDIR RUNNER=$RUNNER netns bash "$BATS_TEST_TMPDIR/t.sh"
@@ -358,6 +344,6 @@ launch_cgroup() {
 	for cg in "${cgs[@]}"; do
 		echo "cgroup: '$cg'"
 		[[ $cg == */epr-* ]]
-		[ ! -e "$cg" ] && [ ! -e "$cg-wait" ]
+		[ ! -e "$cg" ]
 	done
 }

@@ -148,7 +148,7 @@ print(s.getsockname()[1], flush=True); time.sleep(10)' >"$BATS_TEST_TMPDIR/busy"
 	run "$EPR_BIN" --help
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} == "Usage: epr "* ]]
-	for cmd in reserve run start stop; do
+	for cmd in reserve run start stop exec; do
 		run "$EPR_BIN" "$cmd" --help
 		[ "$status" -eq 0 ]
 		[[ ${lines[0]} == "Usage: epr $cmd "* ]]
@@ -176,7 +176,8 @@ print(s.getsockname()[1], flush=True); time.sleep(10)' >"$BATS_TEST_TMPDIR/busy"
 
 @test "a launcher script that calls epr reserve exports only its server's port" {
 	env_file=$BATS_TEST_TMPDIR/launch.env
-	run in_netns "$EPR_BIN" run -p 8000 -e "$env_file" -- sh -c \
+	# --real-ports: listen_server prints the real port, not the sentinel
+	run in_netns "$EPR_BIN" run --real-ports -p 8000 -e "$env_file" -- sh -c \
 		'p=$("$1" reserve) && echo "RESERVED $p" && exec "$2" 127.0.0.1:8000' sh "$EPR_BIN" \
 		"$EPR_BUILD/tests/listen_server"
 	echo "$output"

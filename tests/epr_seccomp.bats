@@ -28,7 +28,7 @@ cat "$D/err"
 . "$D/env"
 [ "$EPR_PORT" = "$EPR_PORT_7000" ] && [ "$EPR_PORT" != 7000 ]
 # ready once the sentinel listens; the port-0 listener follows
-for i in $(seq 100); do grep -q "^EPR_PORT_LIST=.*," "$D/env" && break; sleep 0.05; done
+for i in $(seq 100); do grep -qs "^EPR_PORT_LIST=.*," "$D/env" && break; sleep 0.05; done
 other=$(sed -n 's/^EPR_PORT_LIST=//p' "$D/env" | tr , '\n' | grep -vx "$EPR_PORT")
 [ -n "$other" ]
 [ "$(echo hi | socat -t2 - "TCP:127.0.0.1:$EPR_PORT")" = "hello from $EPR_PORT" ]

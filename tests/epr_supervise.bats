@@ -38,8 +38,10 @@ set -e
 eval "$("$EPR_BIN" start -p 8080 -e "$D/env" -- python3 "$PREFORK" 8080 3)"
 [ "$EPR_PORT" = "$EPR_PORT_8080" ] && [ "$EPR_PORT" != 8080 ]
 [ "$EPR_PORT_LIST" = "$EPR_PORT" ]
-# three sockets, three processes, one port
-[ "$(ss -Hltn "sport = :$EPR_PORT" | wc -l)" -eq 3 ]
+# three sockets, three processes, one port: epr start returned at the first listen, the
+# other workers may listen a little later
+for i in $(seq 100); do [ "$(ss -Hltn "sport = :$EPR_PORT" | wc -l)" -eq 3 ] && break; sleep 0.05; done
+[ "$(ss -Hltn "sport = :$EPR_PORT" | wc -l)" -eq 3 ] || { ss -Hltn; exit 1; }
 pids=$(for i in $(seq 60); do python3 -c 'import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
 print(s.recv(32).decode().strip())' "$EPR_PORT"; done | sort -u | wc -l)

@@ -153,11 +153,30 @@ launch_setup() {
 # A failed test must not leave a launch behind: stop what the registry still lists, then
 # kill what is left of anything started with an env file of this test's.
 launch_teardown() {
-	local f
+	local f cg cgroups=()
 	for f in "$EPR_RUNTIME_DIR"/*.launch; do
 		[ -f "$f" ] || continue
+		cg=$(env_value "$f" EPR_CGROUP)
+		[ -z "$cg" ] || cgroups+=("$cg")
 		"$EPR_BIN" stop -t 2 "$(basename "$f" .launch)" >/dev/null 2>&1 3>&- || true
 	done
 	kill_by_env_file_dir "$BATS_TEST_TMPDIR"
 	stop_background
+	# a launch whose supervisor a test killed can leave its cgroup, empty, behind
+	for cg in "${cgroups[@]}"; do
+		remove_launch_cgroup "$cg"
+	done
+}
+
+# What a failed test left in launch cgroup $1: kill it whole and remove it, with the --wait-cmd
+# attempts' cgroups below it (bounded: ~5 s). Nothing when it is gone.
+remove_launch_cgroup() {
+	local i
+	[ -d "$1" ] || return 0
+	echo 1 >"$1/cgroup.kill" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		rmdir "$1"/wait-cmd/* "$1/wait-cmd" "$1" 2>/dev/null
+		[ -d "$1" ] || return 0
+		sleep 0.1
+	done
 }

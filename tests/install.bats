@@ -56,7 +56,7 @@ listing() {
 	run env -u EPR_LIB "$ROOT/bin/epr" run -- sh -c 'printf "%s\n" "$LD_PRELOAD"'
 	[ "$status" -eq 0 ]
 	[ "$(realpath "$output")" = "$ROOT/lib/epr/libepr.so" ]
-	run env -u EPR_LIB "$ROOT/bin/epr" run -p 8000 -e "$BATS_TEST_TMPDIR/env" -- \
+	run env -u EPR_LIB "$ROOT/bin/epr" run --real-ports -p 8000 -e "$BATS_TEST_TMPDIR/env" -- \
 		python3 "$TESTS/progs/cli_listen.py" 127.0.0.1 8000
 	[ "$status" -eq 0 ]
 	[ "$output" -ne 8000 ]

@@ -109,8 +109,9 @@ py_reserve() {
 	[ "$status" -eq 1 ]
 	port=$(sed -n 's/^-* epr log: python3 (port \([0-9]*\)) -*$/\1/p' <<<"$output")
 	[ -n "$port" ]
-	# the section holds the server's output: cli_listen.py prints the port it bound
-	grep -qx "$port" <<<"$output"
+	# the section holds the server's output: cli_listen.py prints the port getsockname() says,
+	# in a launch the sentinel it asked for
+	grep -qx 8000 <<<"$output"
 	[ -z "$(ls -A "$TMPDIR")" ]
 }
 

@@ -34,6 +34,93 @@ wait_gone() {
 	return 1
 }
 
+# Holds the supervisor of the launch eval'd last, once its server is killed, at its entry to
+# the syscalls $1 (a list for strace -e) for 5 s each: it has seen its tree end and is on its
+# way out. Waits (bounded) until it is held there.
+hold_exiting_supervisor() {
+	command -v strace >/dev/null || { [ "${CI:-}" != true ] || false; skip "strace is not installed"; }
+	local i
+	background strace -qq -o "$BATS_TEST_TMPDIR/strace" -p "$EPR_SUPERVISOR_PID" \
+		-e trace="$1" -e inject="$1":delay_enter=5000000
+	tracer=$BG_PID
+	for ((i = 0; i < 100; i++)); do
+		grep -qs 'TracerPid:[[:space:]]*[1-9]' "/proc/$EPR_SUPERVISOR_PID/status" && break
+		sleep 0.05
+	done
+	kill -KILL "$EPR_PID"
+	for ((i = 0; i < 200; i++)); do
+		grep -qE '^(exit_group|unlink|unlinkat)\(' "$BATS_TEST_TMPDIR/strace" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "the supervisor did not reach $1" >&2
+	return 1
+}
+
+# Nothing of the launch eval'd last is left: no process, no registry file, no private directory.
+launch_gone() {
+	wait_gone "$EPR_SUPERVISOR_PID"
+	wait_gone "$tracer"
+	run ! alive "$EPR_PID"
+	[ ! -e "$EPR_TMPDIR" ]
+	[ -z "$(ls -A "$EPR_RUNTIME_DIR")" ] && [ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "stop while the supervisor exits after its server's own end: stopped, not refused as another user's" {
+	eval "$(ns_epr start -- python3 "$LISTEN" 127.0.0.1 0 300)"
+	# it kept its entry for a later stop, and holds its lock until the kernel drops it
+	hold_exiting_supervisor exit_group
+	run "$EPR_BIN" stop "$EPR_FILE"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output != *"not yours"* ]]
+	launch_gone
+}
+
+@test "a stop that the supervisor outran by ending on its own removes what the supervisor left" {
+	eval "$(ns_epr start -- python3 "$LISTEN" 127.0.0.1 0 300)"
+	# held before it gives up anything more: the SIGTERM comes after its tree ended
+	hold_exiting_supervisor exit_group,unlink,unlinkat
+	run "$EPR_BIN" stop "$EPR_FILE"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	launch_gone
+}
+
+@test "stop PID racing the supervisor's own stop: the launch is gone, not another user's" {
+	command -v strace >/dev/null || { [ "${CI:-}" != true ] || false; skip "strace is not installed"; }
+	eval "$(ns_epr start -- python3 "$LISTEN" 127.0.0.1 0 300)"
+	# the supervisor, once its stop removed its entry and its lock, held alive at its exit
+	background strace -qq -o "$BATS_TEST_TMPDIR/strace" -p "$EPR_SUPERVISOR_PID" \
+		-e trace=exit_group -e inject=exit_group:delay_enter=10000000
+	tracer=$BG_PID
+	for ((i = 0; i < 100; i++)); do
+		grep -qs 'TracerPid:[[:space:]]*[1-9]' "/proc/$EPR_SUPERVISOR_PID/status" && break
+		sleep 0.05
+	done
+	# the stop, held for 5 s once it has found the launch by its pid (its first flock: the
+	# supervisor's lock is held)
+	(rc=0
+		strace -qq -o "$BATS_TEST_TMPDIR/stop.trace" -e trace=flock \
+			-e inject=flock:delay_exit=5000000:when=1 "$EPR_BIN" stop "$EPR_SUPERVISOR_PID" \
+			>"$BATS_TEST_TMPDIR/stop.out" 2>&1 || rc=$?
+		echo $rc >"$BATS_TEST_TMPDIR/rc" && mv "$BATS_TEST_TMPDIR/rc" "$BATS_TEST_TMPDIR/stop.rc") 3>&- &
+	for ((i = 0; i < 200; i++)); do
+		grep -qs '^flock(' "$BATS_TEST_TMPDIR/stop.trace" 2>/dev/null && break
+		sleep 0.05
+	done
+	# meanwhile the launch is stopped another way (a plain SIGTERM, as an owner's exit does)
+	kill -TERM "$EPR_SUPERVISOR_PID"
+	for ((i = 0; i < 200; i++)); do
+		grep -qs '^exit_group(' "$BATS_TEST_TMPDIR/strace" && break
+		sleep 0.05
+	done
+	wait_for_file "$BATS_TEST_TMPDIR/stop.rc" 300
+	cat "$BATS_TEST_TMPDIR/stop.out"
+	[ "$(cat "$BATS_TEST_TMPDIR/stop.rc")" -eq 0 ]
+	run ! grep -q "not yours" "$BATS_TEST_TMPDIR/stop.out"
+	launch_gone
+}
+
 @test "two epr start -e of one file at once: one starts, the other is refused naming it" {
 	# servers that listen after a second, so that both starts overlap
 	slow='import socket, time; time.sleep(1); s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); time.sleep(300)'
@@ -163,12 +250,45 @@ assert launch["supervisor_pid"] is None and launch["pid"] == int(sys.argv[1]), l
 	run ! pgrep -f "$marker"
 }
 
-@test "without XDG_RUNTIME_DIR, a /tmp/epr-UID of another user's is stood in for by ~/.cache/epr" {
+@test "without XDG_RUNTIME_DIR, the registry is /dev/shm/epr-UID, a tmpfs; one of another user's makes way for /tmp/epr-UID" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root, to make a directory of nobody's"
-	# a /tmp of the test's own, where nobody squats /tmp/epr-0 first
+	# a /tmp and a /dev/shm of the test's own
 	run timeout 60 unshare -m -n sh -c '
-		ip link set lo up && mount -t tmpfs tmpfs /tmp || exit 99
-		mkdir -m 700 /tmp/epr-0 /tmp/home /tmp/t && chown nobody /tmp/epr-0
+		mount --bind /tmp /mnt && ip link set lo up && mount -t tmpfs tmpfs /tmp &&
+			mount -t tmpfs tmpfs /dev/shm && cd / || exit 99
+		case $EPR_BIN in /tmp/*) EPR_BIN=/mnt/${EPR_BIN#/tmp/} ;; esac
+		case $1 in /tmp/*) set -- "/mnt/${1#/tmp/}" ;; esac
+		mkdir -m 700 /tmp/home /tmp/t
+		export HOME=/tmp/home TMPDIR=/tmp/t
+		unset XDG_RUNTIME_DIR EPR_RUNTIME_DIR
+		eval "$("$EPR_BIN" start -- python3 "$1" 127.0.0.1 0 300)" || exit 1
+		echo "shm: $(ls /dev/shm/epr-0 | grep -c "^$EPR_SUPERVISOR_PID\.l")"
+		"$EPR_BIN" stop "$EPR_FILE" || exit 1
+		echo "after stop: $(ls -A /dev/shm/epr-0 | wc -l)"
+		rmdir /dev/shm/epr-0 && mkdir -m 700 /dev/shm/epr-0 && chown nobody /dev/shm/epr-0
+		eval "$("$EPR_BIN" start -v -- python3 "$1" 127.0.0.1 0 300 2>/tmp/t/err)" || exit 1
+		grep "^epr: note:" /tmp/t/err
+		echo "tmp: $(ls /tmp/epr-0 | grep -c "^$EPR_SUPERVISOR_PID\.l")"
+		"$EPR_BIN" stop "$EPR_FILE"' sh "$LISTEN"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "shm: 2" ] # the entry and its lock
+	[ "${lines[1]}" = "after stop: 0" ]
+	[ "${lines[2]}" = "epr: note: /dev/shm/epr-0: not a directory of yours closed to others (mode 0700); using /tmp/epr-0 instead" ]
+	[ "${lines[3]}" = "tmp: 2" ]
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+@test "without XDG_RUNTIME_DIR, a /dev/shm/epr-UID and a /tmp/epr-UID of another user's are stood in for by ~/.cache/epr" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root, to make a directory of nobody's"
+	# a /tmp and a /dev/shm of the test's own, where nobody squats both first
+	run timeout 60 unshare -m -n sh -c '
+		# the build and the tests may live under /tmp: keep them reachable under /mnt
+		mount --bind /tmp /mnt && ip link set lo up && mount -t tmpfs tmpfs /tmp &&
+			mount -t tmpfs tmpfs /dev/shm && cd / || exit 99
+		case $EPR_BIN in /tmp/*) EPR_BIN=/mnt/${EPR_BIN#/tmp/} ;; esac
+		case $1 in /tmp/*) set -- "/mnt/${1#/tmp/}" ;; esac
+		mkdir -m 700 /dev/shm/epr-0 /tmp/epr-0 /tmp/home /tmp/t && chown nobody /dev/shm/epr-0 /tmp/epr-0
 		export HOME=/tmp/home TMPDIR=/tmp/t
 		unset XDG_RUNTIME_DIR EPR_RUNTIME_DIR
 		eval "$("$EPR_BIN" start -v -- python3 "$1" 127.0.0.1 0 300 2>/tmp/t/err)" || exit 1
@@ -181,7 +301,7 @@ assert launch["supervisor_pid"] is None and launch["pid"] == int(sys.argv[1]), l
 		EPR_RUNTIME_DIR=/tmp/epr-0 "$EPR_BIN" list' sh "$LISTEN"
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "epr: note: /tmp/epr-0: not a directory of yours closed to others (mode 0700); using /tmp/home/.cache/epr instead" ]
+	[ "${lines[0]}" = "epr: note: /dev/shm/epr-0: not a directory of yours closed to others (mode 0700); using /tmp/home/.cache/epr instead" ]
 	[ "${lines[1]}" = "listed: 1" ]
 	[ "${lines[2]}" = "entry: 1" ]
 	[ "${lines[3]}" = "[]" ]

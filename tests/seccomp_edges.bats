@@ -60,7 +60,7 @@ SH
 	run netns_script <<'SH'
 "$EPR_BIN" start -t 10 --via seccomp -p 7777 -e "$D/env" -- "$PROGS/unshare_files" 7777 30
 . "$D/env"
-for i in $(seq 100); do grep -q '^leader' "$D/env.log" && break; sleep 0.05; done
+for i in $(seq 100); do grep -qs '^leader' "$D/env.log" && break; sleep 0.05; done
 cat "$D/env.log"
 grep -qx "thread: bind=0 listen=0" "$D/env.log"
 grep -qx "thread fd 3: port $EPR_PORT listening 1" "$D/env.log"
@@ -80,7 +80,7 @@ trap 'rm -rf "$S"' EXIT
 chown nobody "$S"
 "$EPR_BIN" run --via seccomp -- setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$PROGS/unix_server" "$S/s" >"$D/out" &
-for i in $(seq 100); do grep -q '^server' "$D/out" && break; sleep 0.05; done
+for i in $(seq 100); do grep -qs '^server' "$D/out" && break; sleep 0.05; done
 cat "$D/out"
 python3 -c '
 import socket, struct, sys

@@ -146,9 +146,9 @@ in_netns_script() {
 		reply=$(printf "PING\r\n" | socat -t2 - "TCP:127.0.0.1:$port")
 		echo "reply: $reply"
 		grep -q PONG <<<"$reply" || exit 1
-		kill "$(pgrep -x nats-server)"
+		kill $(pgrep_here -x nats-server)
 		finish
-		! pgrep -x nats-server'
+		[ -z "$(pgrep_here -x nats-server)" ]'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Listening for client connections on 127.0.0.1:"* ]]
@@ -175,9 +175,9 @@ in_netns_script() {
 			sleep 0.2
 		done
 		echo "health: $health"
-		kill "$(pgrep -x etcd)"
+		kill $(pgrep_here -x etcd)
 		finish
-		! pgrep -x etcd'
+		[ -z "$(pgrep_here -x etcd)" ]'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'health: {"health":"true"'* ]]

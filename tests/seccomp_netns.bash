@@ -40,7 +40,18 @@ finish() {
 	return "$rc"
 }
 
+# The pids that pgrep ARGS finds in this network namespace only: make check runs the
+# suites side by side, and another suite's nats-server or test program is not this test's.
+pgrep_here() {
+	local p here
+	here=$(readlink /proc/self/ns/net)
+	for p in $(pgrep "$@"); do
+		[ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$here" ] && echo "$p"
+	done
+	return 0
+}
+
 # No process of the test programs is left.
 nothing_left() {
-	! pgrep -f "^$PROGS/" >/dev/null
+	[ -z "$(pgrep_here -f "^$PROGS/")" ]
 }

@@ -55,6 +55,20 @@ PROBE=$TESTS/progs/bind_probe.py
 	done
 }
 
+@test "EPR_CALL_WAIT takes whole seconds from 1 to 3600 and refuses anything else" {
+	local bad good
+	for bad in 0 3601 1.5 -1 10s 99999999999999999999; do
+		run env EPR_CALL_WAIT="$bad" LD_PRELOAD="$LIBEPR" "$SERVER" 127.0.0.1:0
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"error: EPR_CALL_WAIT: '$bad' is not a number of seconds from 1 to 3600"* ]]
+	done
+	for good in 1 10 3600; do
+		EPR_CALL_WAIT=$good run shimmed "$SERVER" 127.0.0.1:0
+		[ "$status" -eq 0 ]
+		[[ "$output" != *libepr* ]]
+	done
+}
+
 @test "an exhausted port range fails the bind with EADDRNOTAVAIL and a message, no crash" {
 	run in_netns sh -c '
 		echo "40000 40001" > /proc/sys/net/ipv4/ip_local_port_range

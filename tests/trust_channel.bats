@@ -103,7 +103,7 @@ SH
 set -e
 # the static server binds once the peer is connected
 eval "$(timeout -k 5 30 "$EPR_BIN" start -t 10 --via seccomp -e "$D/env" -- sh -c \
-	'"$PYTHON" "$0" sleep 1 only >"$2" & for i in $(seq 100); do grep -q there "$2" && break; sleep 0.1; done
+	'"$PYTHON" "$0" sleep 1 only >"$2" & for i in $(seq 100); do grep -qs there "$2" && break; sleep 0.1; done
 	exec "$1" -t 30 127.0.0.1 0' "$PROGS/silent_peer.py" "$EPR_BUILD/tests/static_server" "$D/peer")"
 grep -q there "$D/peer"
 [ -n "$EPR_PORT" ]
@@ -112,13 +112,14 @@ SH
 	D=$BATS_TEST_TMPDIR PROGS=$PROGS PYTHON=$PYTHON netns bash "$BATS_TEST_TMPDIR/t.sh"
 }
 
+# EPR_CALL_WAIT=2 shows the bound as well as the default 10 s would, in a fifth of the time.
 @test "160 binds at once while the supervisor is stopped all return within the shim's bound" {
 	cat >"$BATS_TEST_TMPDIR/t.sh" <<'SH'
 set -e
-eval "$(TRIGGER=$D/trigger "$EPR_BIN" start -t 10 -e "$D/env" -- "$PYTHON" "$PROGS/many_binds.py")"
+eval "$(TRIGGER=$D/trigger EPR_CALL_WAIT=2 "$EPR_BIN" start -t 10 -e "$D/env" -- "$PYTHON" "$PROGS/many_binds.py")"
 kill -STOP "$EPR_SUPERVISOR_PID"
 touch "$D/trigger"
-for i in $(seq 500); do grep -q "binds returned" "$EPR_LOG" && break; sleep 0.1; done
+for i in $(seq 500); do grep -qs "binds returned" "$EPR_LOG" && break; sleep 0.1; done
 kill -CONT "$EPR_SUPERVISOR_PID"
 grep "binds returned" "$EPR_LOG"
 grep -q "^160 of 160 binds returned" "$EPR_LOG"
@@ -177,7 +178,7 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups "$PYTHON" "$PROGS/takeover
 taker=$!
 sleep 0.5
 kill -KILL "$EPR_SUPERVISOR_PID"
-for i in $(seq 50); do grep -q "holds the name" "$D/takeover" && break; sleep 0.1; done
+for i in $(seq 50); do grep -qs "holds the name" "$D/takeover" && break; sleep 0.1; done
 touch "$D/trigger"
 wait "$taker" || true
 kill "$EPR_PID"
@@ -196,7 +197,7 @@ set -e
 eval "$("$EPR_BIN" start -t 10 -e "$D/env" -- "$PYTHON" "$PROGS/stop_rebind.py")"
 "$EPR_BIN" stop -t 3 "$EPR_FILE" &
 stopper=$!
-for i in $(seq 50); do grep -q "bind during the stop" "$EPR_LOG" && break; sleep 0.1; done
+for i in $(seq 50); do grep -qs "bind during the stop" "$EPR_LOG" && break; sleep 0.1; done
 # the server runs on, ignoring the stop: the name is still the supervisor's
 grep -q "@epr-$EPR_SUPERVISOR_PID-" /proc/net/unix
 wait "$stopper"
@@ -215,4 +216,54 @@ SH
 		"$EPR_BIN" run -- "$PYTHON" "$PROGS/reused_peer.py"
 	[[ $output == *"pid reused: True"* ]] || skip "the pid was not reused: $output"
 	[[ $output == *"the socket's port: 0"* ]]
+}
+
+# A process of the supervisor's own user outside the tree (epr exec's CMD) is a client: it may
+# ask where a connect goes, and nothing that changes the launch.
+client_script() {
+	cat >"$BATS_TEST_TMPDIR/t.sh" <<'SH'
+set -e
+"$EPR_BIN" run -p 7000 -p 7001 -e "$D/env" -- "$PROGS_BIN/listen_server" -s 120 127.0.0.1:7000 >"$D/out" 2>&1 &
+for i in $(seq 100); do grep -qs '^EPR_PORT=' "$D/env" && break; sleep 0.1; done
+. "$D/env"
+sup=$(basename "$EPR_RUNTIME_DIR"/*.launch .launch)
+name=$(awk "/@epr-$sup-/ { print substr(\$NF, 2); exit }" /proc/net/unix)
+[ -n "$name" ] && [ -n "$EPR_PORT" ]
+ask() { "$PYTHON" "$PROGS/client_request.py" "$name" "$@"; }
+SH
+	cat >>"$BATS_TEST_TMPDIR/t.sh"
+	echo '"$EPR_BIN" stop -t 2 "$sup"' >>"$BATS_TEST_TMPDIR/t.sh"
+	D=$BATS_TEST_TMPDIR PROGS=$PROGS PROGS_BIN=$EPR_BUILD/tests PYTHON=$PYTHON netns bash "$BATS_TEST_TMPDIR/t.sh"
+}
+
+@test "a client of the supervisor's user, outside the tree, is told where its connect to a sentinel goes" {
+	client_script <<'SH'
+# 7000 listens in the launch: its port; 7001 has none yet: refused; 7002 is no sentinel: as asked
+ask connect 7000 | tee "$D/a"
+grep -qx "uid 0: reply 0 $EPR_PORT" "$D/a"
+ask connect 7001 | tee "$D/a"
+grep -qx "uid 0: reply -111 0" "$D/a"
+ask connect 7002 | tee "$D/a"
+grep -qx "uid 0: reply 1 0" "$D/a"
+SH
+}
+
+@test "a client's bind request is refused with EPERM, and its socket is left unbound" {
+	client_script <<'SH'
+ask bind 7001 | tee "$D/a"
+grep -qx "uid 0: reply -1 0" "$D/a"
+grep -qx "uid 0: its socket's port: 0" "$D/a"
+# the launch took nothing from it: 7001 still has no port in it
+ask connect 7001 | tee "$D/a"
+grep -qx "uid 0: reply -111 0" "$D/a"
+SH
+}
+
+@test "another user's process gets no answer, not even where a connect goes" {
+	client_script <<'SH'
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$PYTHON" "$PROGS/client_request.py" \
+	"$name" connect 7000 | tee "$D/a"
+grep -q "uid 65534: no reply" "$D/a"
+if grep -q "reply -\?[0-9]" "$D/a"; then exit 1; fi
+SH
 }

@@ -50,13 +50,14 @@ except OSError as e:
 
 # Runs the server ("$@" before it: how) under epr start -p 5353 in a netns whose port range
 # is 40000-40007, takes every other UDP port with autobinds, then lets the server bind UDP.
+# --real-ports: the server logs the real port it bound, not the sentinel.
 late_udp_bind() {
 	# shellcheck disable=SC2016 # expanded by the inner sh
 	run in_netns sh -c '
 		epr=$1 dir=$2 prog=$3 grab=$4 ask=$5 go=$6/go
 		shift 6
 		echo "40000 40007" >/proc/sys/net/ipv4/ip_local_port_range
-		eval "$("$epr" start -p 5353 -l "$dir/server.log" -e "$dir/s.env" -- \
+		eval "$("$epr" start --real-ports -p 5353 -l "$dir/server.log" -e "$dir/s.env" -- \
 			"$@" python3 "$prog" 5353 "$go")" || exit 1
 		p=$EPR_PORT_5353
 		echo "port $p"
@@ -65,7 +66,7 @@ late_udp_bind() {
 		for i in $(seq 100); do [ -s "$dir/grabbed" ] && break; sleep 0.1; done
 		echo "autobinds got: $(cat "$dir/grabbed")"
 		touch "$go"
-		for i in $(seq 100); do grep -q "^UDP" "$dir/server.log" && break; sleep 0.1; done
+		for i in $(seq 100); do grep -qs "^UDP" "$dir/server.log" && break; sleep 0.1; done
 		grep "^UDP" "$dir/server.log"
 		python3 -c "$ask" "$p"
 		echo "UDP sockets on the port: $(ss -Huan "sport = :$p" | wc -l)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # epr start's readiness and its log at the edges: a log that vanishes, a FIFO in its place,
 # a burst of output, a truncation, a crowded network namespace, a sentinel served over UDP
-# and TCP, and a stdout that is closed. Every case runs in a private network namespace.
+# and TCP (and -p S/tcp, S/udp), and a stdout that is closed. Every case runs in a private
+# network namespace.
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -139,6 +140,41 @@ SH
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = connected ]
+}
+
+@test "a sentinel given as S/tcp whose UDP side binds first is ready only once its TCP socket listens" {
+	run in_ns <<'SH'
+out=$("$EPR_BIN" start -t 10 -p 5353/tcp -- python3 "$P/udp_then_tcp.py" 5353) || exit 1
+eval "$out"
+python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2).close()' "$EPR_PORT" &&
+	echo connected
+"$EPR_BIN" stop "$EPR_FILE"
+SH
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = connected ]
+}
+
+@test "a sentinel given as S/udp whose TCP side listens first is ready only once its UDP socket is bound" {
+	run in_ns <<'SH'
+# the UDP bind waits for $D/go, made a second later: ready before it would be too early
+(sleep 1; touch "$D/go") &
+out=$("$EPR_BIN" start -t 10 -p 5353/udp -- python3 "$P/udp_late_bind.py" 5353 "$D/go") || exit 1
+[ -e "$D/go" ] || { echo "ready before the UDP bind"; exit 1; }
+eval "$out"
+python3 "$P/udp_ask.py" "$EPR_PORT"
+"$EPR_BIN" stop "$EPR_FILE"
+SH
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = ping ]
+}
+
+@test "a -p suffix other than /tcp or /udp is refused with one line" {
+	run -2 in_ns <<'SH'
+"$EPR_BIN" start -p 5353/sctp -- true
+SH
+	[ "${lines[0]}" = "epr: -p: '5353/sctp': 'sctp' is neither tcp nor udp" ]
 }
 
 @test "epr start with stdout closed fails with one line and leaves no server running" {

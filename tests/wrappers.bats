@@ -151,7 +151,7 @@ SH
 @test "setuid programs inside a launch run as root keep working: su to nobody, then a bind" {
 	[ "$(id -u)" = 0 ] || skip "the launch must run as root"
 	run netns_script <<'SH'
-"$EPR_BIN" run -p 7000 -- su nobody -s /bin/sh -c 'exec python3 -c "
+"$EPR_BIN" run --real-ports -p 7000 -- su nobody -s /bin/sh -c 'exec python3 -c "
 import socket, os
 s = socket.socket(); s.bind((\"127.0.0.1\", 7000)); s.listen()
 print(\"LISTEN\", s.getsockname()[1], os.getuid(), flush=True)
@@ -217,7 +217,7 @@ PY
 
 @test "an epr launch inside a launch catches its own command, dynamic or static" {
 	run netns_script <<'SH'
-"$EPR_BIN" run -- "$EPR_BIN" run -p 7000 -- python3 -c '
+"$EPR_BIN" run -- "$EPR_BIN" run --real-ports -p 7000 -- python3 -c '
 import socket
 s = socket.socket(); s.bind(("127.0.0.1", 7000)); s.listen()
 print("LISTEN", s.getsockname()[1], flush=True)

@@ -158,6 +158,7 @@ static void answer(struct server *s, struct client *c)
 {
 	pid_t pid = parse_request(c->buf, c->have);
 	unsigned long long start;
+	unsigned port;
 	char reply[16];
 	int pidfd = -1, i, n;
 
@@ -182,11 +183,17 @@ static void answer(struct server *s, struct client *c)
 	}
 	if (pidfd >= 0)
 		watch(s, pidfd, EPOLLIN, EVENT(TAG_OWNER, i));
-	n = snprintf(reply, sizeof reply, "%u\n", s->pool.ports[i].port);
-	if (send(c->fd, reply, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
-		pool_release(&s->pool, i); /* the client left: its port goes back */
+	port = s->pool.ports[i].port;
+	/* The line comes before the answer: a client that has its port finds it logged. */
 	if (s->verbose)
-		fprintf(stderr, "epr portserver: port %u for pid %d\n", s->pool.ports[i].port, (int)pid);
+		fprintf(stderr, "epr portserver: port %u for pid %d\n", port, (int)pid);
+	n = snprintf(reply, sizeof reply, "%u\n", port);
+	if (send(c->fd, reply, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
+		pool_release(&s->pool, i); /* the client left: its port goes back */
+		if (s->verbose)
+			fprintf(stderr, "epr portserver: pid %d left before its answer; port %u is back\n",
+				(int)pid, port);
+	}
 	return;
 deny:
 	if (pidfd >= 0)

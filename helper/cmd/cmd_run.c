@@ -14,7 +14,7 @@
 
 static void usage(void)
 {
-	printf("Usage: epr run [-p S[=P]]... [-e ENVFILE] [--no-zero] [-v]\n"
+	printf("Usage: epr run [-p S[=P]]... [-e ENVFILE] [--no-zero] [--real-ports] [-v]\n"
 	       "               [--via preload|seccomp|auto] -- CMD [ARG...]\n"
 	       "Run CMD as a supervised launch in the foreground: its binds to a sentinel port S\n"
 	       "get a reserved free port instead (or P), and its binds to port 0 a reserved\n"
@@ -24,6 +24,8 @@ static void usage(void)
 	       "                       or a comma-separated list (sets EPR_PORTS)\n"
 	       "  -e, --env-file FILE  write the chosen ports to FILE (sets EPR_ENV_FILE)\n"
 	       "      --no-zero        leave binds to port 0 alone (sets EPR_ZERO=0)\n"
+	       "      --real-ports     getsockname() and getpeername() say the real port, not\n"
+	       "                       the sentinel (sets EPR_REAL_PORTS=1)\n"
 	       "  -v, --verbose        log each rewrite on stderr (sets EPR_DEBUG=1)\n"
 	       "      --via HOW        preload (the shim), seccomp (user notification), or auto:\n"
 	       "                       seccomp for static and Go programs (the default)\n"

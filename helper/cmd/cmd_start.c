@@ -30,7 +30,7 @@ static volatile sig_atomic_t caught_signal;
 static bool json;
 static const char *owner_arg;
 
-enum { OPT_WAIT_LOG = 300, OPT_WAIT_CMD, OPT_WAIT_HTTP, OPT_OWNER, OPT_JSON };
+enum { OPT_WAIT_LOG = 300, OPT_WAIT_CMD, OPT_WAIT_HTTP, OPT_WAIT_NOTIFY, OPT_OWNER, OPT_JSON };
 
 static void on_signal(int sig)
 {
@@ -39,9 +39,10 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	printf("Usage: epr start [-p S[=P]]... [-e ENVFILE] [-t SECONDS] [-l LOGFILE]\n"
+	printf("Usage: epr start [-p S[=P][/tcp|/udp]]... [-e ENVFILE] [-t SECONDS] [-l LOGFILE]\n"
 	       "                 [--wait-log REGEX] [--wait-cmd CMD] [--wait-http PATH]\n"
-	       "                 [--owner PID|parent] [--json] [--no-zero] [-v]\n"
+	       "                 [--wait-notify]\n"
+	       "                 [--owner PID|parent] [--json] [--no-zero] [--real-ports] [-v]\n"
 	       "                 [--via preload|seccomp|auto] -- CMD [ARG...]\n"
 	       "Start CMD in the background as a supervised launch, wait until it listens (and\n"
 	       "until every --wait-* holds), and print shell lines for eval: EPR_PORT,\n"
@@ -49,7 +50,8 @@ static void usage(void)
 	       "Stop it with 'epr stop \"$EPR_FILE\"'.\n"
 	       "\n"
 	       "  -p, --port S[=P]     wait for, and rewrite, binds to port S (see epr run);\n"
-	       "                       with no -p, wait for any one port (e.g. port 0)\n"
+	       "                       with no -p, wait for any one port (e.g. port 0);\n"
+	       "                       S/tcp: wait for a TCP listen, S/udp: a UDP bind\n"
 	       "  -e, --env-file FILE  the env file (removed first if there); default: a\n"
 	       "                       private directory in $TMPDIR, removed by epr stop\n"
 	       "  -l, --log FILE       CMD's stdout and stderr (default: ENVFILE.log with -e,\n"
@@ -63,10 +65,14 @@ static void usage(void)
 	       "                       its environment, e.g. 'pg_isready -p \"$EPR_PORT\"'\n"
 	       "      --wait-http PATH also wait until an HTTP GET of PATH on EPR_PORT answers\n"
 	       "                       with a 2xx status\n"
+	       "      --wait-notify    also wait for READY=1 from the server on NOTIFY_SOCKET\n"
+	       "                       (systemd's sd_notify protocol), which epr sets for it\n"
 	       "      --owner PID      stop the launch within a second of PID's exit, however\n"
 	       "                       it exits; 'parent': the process that ran epr start\n"
 	       "      --json           print one JSON object instead, with the same keys\n"
 	       "      --no-zero        leave binds to port 0 alone (sets EPR_ZERO=0)\n"
+	       "      --real-ports     getsockname() and getpeername() say the real port, not\n"
+	       "                       the sentinel (sets EPR_REAL_PORTS=1)\n"
 	       "  -v, --verbose        CMD logs each rewrite (sets EPR_DEBUG=1)\n"
 	       "      --via HOW        catch binds with the preloaded shim or seccomp user\n"
 	       "                       notification; auto (default): seccomp for static and Go\n"
@@ -102,6 +108,7 @@ static void parse_options(int argc, char *argv[])
 		{ "wait-log", required_argument, NULL, OPT_WAIT_LOG },
 		{ "wait-cmd", required_argument, NULL, OPT_WAIT_CMD },
 		{ "wait-http", required_argument, NULL, OPT_WAIT_HTTP },
+		{ "wait-notify", no_argument, NULL, OPT_WAIT_NOTIFY },
 		{ "owner", required_argument, NULL, OPT_OWNER },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ NULL, 0, NULL, 0 },
@@ -140,6 +147,9 @@ static void parse_options(int argc, char *argv[])
 				cli_usage_error("--wait-http: '%s' is not a path such as /health "
 						"(it starts with '/', has no spaces, at most 512 bytes)", optarg);
 			s.wait.http_path = optarg;
+			break;
+		case OPT_WAIT_NOTIFY:
+			s.wait.notify = true;
 			break;
 		case OPT_OWNER:
 			owner_arg = optarg;

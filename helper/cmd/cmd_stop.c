@@ -14,6 +14,7 @@
 #include "envfile.h"
 #include "epr_env.h"
 #include "launch.h"
+#include "launch_arg.h"
 
 #define DEFAULT_GRACE 10.0
 
@@ -36,113 +37,6 @@ static void usage(void)
 	       "says so) or, with --all, when there was none; 1 for a pid or file that names\n"
 	       "no launch of the caller's, or a tree that would not die (with --all: any one,\n"
 	       "each named); 2 for bad usage.\n");
-}
-
-static bool is_pid(const char *text)
-{
-	return *text && strspn(text, "0123456789") == strlen(text);
-}
-
-static unsigned long long number(const struct envfile *ef, const char *key)
-{
-	char value[24];
-
-	return envfile_get(ef, key, value, sizeof value) > 0 ? strtoull(value, NULL, 10) : 0;
-}
-
-struct by_file {
-	const char *path;
-	struct launch_entry *out;
-	bool found;
-};
-
-static int match_file(const struct launch_entry *e, void *arg)
-{
-	struct by_file *f = arg;
-
-	if (strcmp(e->env_file, f->path) != 0)
-		return 0;
-	*f->out = *e;
-	f->found = true;
-	return 1;
-}
-
-/* The launch an env file names. It must be the caller's: its pids are signalled. What is
- * removed comes from the caller's registry, never from the file: a file can name any
- * directory. A file that is gone names a launch that is gone (a second stop), unless the
- * registry still has one of that file. False then; exits 1 if it is not an env file of a
- * launch. */
-static bool launch_of_file(const char *path, struct envfile *ef, struct launch_entry *e)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-
-	if (fd < 0 && errno == ENOENT) {
-		struct by_file f = { path, e, false };
-
-		envfile_init(ef);
-		registry_each(match_file, &f);
-		return f.found;
-	}
-	if (fd < 0 || fstat(fd, &st) != 0)
-		cli_fail("%s: %s", path, strerror(errno));
-	close(fd);
-	if (st.st_uid != getuid() && st.st_uid != 0)
-		cli_fail("%s belongs to another user (uid %u); it does not name a launch of yours",
-			 path, (unsigned)st.st_uid);
-	if (envfile_read(path, ef) != 0)
-		cli_fail("%s: %s", path, strerror(errno));
-	memset(e, 0, sizeof *e);
-	e->supervisor = (pid_t)number(ef, EPR_KEY_SUPERVISOR_PID);
-	e->supervisor_start = number(ef, EPR_KEY_SUPERVISOR_START);
-	e->main = (pid_t)number(ef, EPR_KEY_PID);
-	e->main_start = number(ef, EPR_KEY_PID_START);
-	if (e->supervisor < 2 || !e->supervisor_start)
-		cli_fail("%s has no " EPR_KEY_SUPERVISOR_PID "; was it written by epr start?", path);
-	snprintf(e->env_file, sizeof e->env_file, "%s", path);
-	/* The registry's copy has the tree as the supervisor last saw it. */
-	static struct launch_entry known;
-	if (registry_read(e->supervisor, &known) == 0 && known.supervisor_start == e->supervisor_start) {
-		memcpy(e->tree, known.tree, sizeof e->tree);
-		memcpy(e->tmpdir, known.tmpdir, sizeof e->tmpdir);
-		memcpy(e->cgroup, known.cgroup, sizeof e->cgroup);
-	}
-	return true;
-}
-
-struct find {
-	pid_t pid;
-	struct launch_entry *out;
-	bool found;
-};
-
-static int match_pid(const struct launch_entry *e, void *arg)
-{
-	struct find *f = arg;
-	bool supervised = registry_supervised(e);
-
-	/* CMD may have exited (a daemon's launcher) while its launch runs on. */
-	if ((e->supervisor == f->pid && supervised) ||
-	    (e->main == f->pid && (supervised || proc_running(f->pid, e->main_start)))) {
-		*f->out = *e;
-		f->found = true;
-		return 1;
-	}
-	return 0;
-}
-
-/* The launch of pid, its supervisor's or CMD's, among the caller's; exits 1 if none. */
-static void launch_of_pid(const char *text, struct envfile *ef, struct launch_entry *e)
-{
-	struct find f = { cli_pid(text), e, false };
-
-	if (f.pid < 2)
-		cli_usage_error("'%s' is not a process id", text);
-	registry_each(match_pid, &f);
-	if (!f.found)
-		cli_fail("%s: not a running launch of epr's (no launch of yours has that pid)", text);
-	if (!e->env_file[0] || envfile_read(e->env_file, ef) != 0)
-		envfile_init(ef);
 }
 
 /* "the launch of ENVFILE", or of its pid when it has no env file (epr run without -e). */
@@ -188,8 +82,17 @@ static int finish_stop(const struct launch_stop *s, const char *which)
 		cli_warn("some process of %s is still running after SIGKILL", which);
 		return -1;
 	}
-	if (!s->n_orphans)
-		return 0; /* the supervisor removed its files itself */
+	if (!s->n_orphans) {
+		/* The supervisor is gone. A stop it heard removed its files and then its entry;
+		 * but a tree that ended on its own just before the SIGTERM came ends the
+		 * supervisor with both kept for a later stop: this one. The entry as it is now
+		 * says what is left (and it is not a later launch's with the same pid). */
+		static struct launch_entry now;
+
+		if (!registry_lists(e, &now))
+			return 0;
+		e = &now;
+	}
 	if (launch_clean_up(e) != 0) {
 		cli_warn("removing %s: %s", e->tmpdir, strerror(errno));
 		return -1;
@@ -293,9 +196,9 @@ int cmd_stop(int argc, char *argv[])
 	if (!*target)
 		cli_usage_error("'' is neither an env file nor a process id");
 
-	if (is_pid(target))
-		launch_of_pid(target, &ef, &e);
-	else if (!launch_of_file(target, &ef, &e)) {
+	if (launch_arg_is_pid(target))
+		launch_arg_pid(target, &ef, &e);
+	else if (!launch_arg_file(target, &ef, &e)) {
 		cli_warn("note: %s is gone: its launch is already stopped", target);
 		return EXIT_SUCCESS;
 	}

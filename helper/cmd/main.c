@@ -1,5 +1,6 @@
 /* epr: dispatch to a subcommand; under the name ephemeral-port-reserve, behave as
  * "epr reserve" so that the classic tool's callers need no change. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{ "exec", cmd_exec },
 	{ "list", cmd_list },
 	{ "portserver", cmd_portserver },
 	{ "reserve", cmd_reserve },
@@ -41,6 +43,9 @@ static void usage(FILE *out)
 	      "  epr stop --all [--owner PID] [-t SECONDS]\n"
 	      "                                   stop every launch of yours, all at once\n"
 	      "  epr list [--json]                list your launches: pids, ports, age, command\n"
+	      "  epr exec [-v] ENVFILE|PID -- CMD [ARG...]\n"
+	      "                                   run a client in a launch's port space: its\n"
+	      "                                   connects to a sentinel reach the launch's port\n"
 	      "\n"
 	      "  epr COMMAND --help               the options of COMMAND\n"
 	      "  epr --version                    print the version\n",
@@ -53,16 +58,18 @@ static void usage(FILE *out)
  * failure like any other: epr start, whose printed ports nobody would see, stops its server. */
 static void open_standard_fds(void)
 {
-	for (;;) {
-		int fd = open("/dev/null", O_RDONLY);
+	/* fcntl first: three cheap calls where all are open, the usual case, instead of a
+	 * path lookup of /dev/null in every epr command. */
+	for (int fd = 0; fd <= 2; fd++) {
+		int got;
 
-		if (fd == 0) { /* stdin: reading it fails too */
-			close(fd);
-			fd = open("/dev/null", O_WRONLY);
-		}
-		if (fd < 0 || fd > 2) {
-			if (fd > 2)
-				close(fd);
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* the lower ones are open by now, so this one lands on fd; stdin write-only */
+		got = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (got != fd) {
+			if (got >= 0)
+				close(got);
 			return;
 		}
 	}

@@ -2,7 +2,9 @@
  * and the holder keeps none of the caller's descriptors, so PORT=$(epr reserve --hold)
  * does not wait for the hold to end. */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -28,13 +30,36 @@ static void detach_descriptors(int keep)
 	}
 }
 
+/* Waits (bounded) until the holder has closed its end of the pipe, which it does once it
+ * carries its name and holds none of the caller's descriptors: when epr reserve --hold
+ * returns, pgrep -x epr-hold finds it. */
+static void wait_until_detached(int ready)
+{
+	struct pollfd p = { .fd = ready, .events = POLLIN };
+	char byte;
+
+	if (poll(&p, 1, 5000) > 0)
+		(void)!read(ready, &byte, 1);
+	close(ready);
+}
+
 pid_t hold_start(const uint16_t *ports, int n, const struct sockaddr_storage *addr,
 		 socklen_t len, double deadline, int pidfd)
 {
+	int ready[2] = { -1, -1 };
+	bool sync = pipe2(ready, O_CLOEXEC) == 0;
 	pid_t pid = fork();
 
-	if (pid != 0)
+	if (pid != 0) {
+		if (sync) {
+			close(ready[1]);
+			if (pid > 0)
+				wait_until_detached(ready[0]);
+			else
+				close(ready[0]);
+		}
 		return pid;
+	}
 	/* Its own session: the caller's terminal signals and job control are not its own. */
 	setsid();
 	signal(SIGPIPE, SIG_IGN);

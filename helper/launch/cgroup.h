@@ -22,12 +22,17 @@ int cgroup_open(const char *path);
 pid_t cgroup_fork_into(int dirfd);
 /* 1 while some process is in the cgroup or below, 0 when none is; -1 with errno. */
 int cgroup_populated(int dirfd);
+/* cgroup_populated(), but not counting the processes in the cgroup child (a directory
+ * below dirfd) or below it: 1, 0, or -1 with errno. */
+int cgroup_populated_except(int dirfd, const char *child);
 /* cgroup.events opened for poll(): POLLPRI (and POLLERR) when "populated" changes. */
 int cgroup_events(int dirfd);
 /* cgroup_populated() read from that fd, which also acknowledges the change poll saw. */
 int cgroup_events_populated(int events);
-/* sig, then also sig2 unless 0, to every process of the cgroup, frozen meanwhile so that
- * none forks past it; each through a pidfd checked to name a member. Their count, or -1. */
+/* sig, then also sig2 unless 0, to every process of the cgroup, each once, through a pidfd
+ * checked to name a member; cgroup.procs is read again until it shows no new member, so a
+ * process forked meanwhile is not missed (a SIGKILL is sent in a frozen cgroup, where none
+ * forks). Their count, or -1. */
 int cgroup_signal(int dirfd, int sig, int sig2);
 /* SIGKILL to every process of the cgroup and below, stopped or forking ones too:
  * cgroup.kill (Linux 5.14 or later), else SIGKILL to each in a frozen cgroup. 0, or -1. */

@@ -22,10 +22,20 @@
 
 struct launch_export {
 	uint16_t port, sentinel; /* sentinel 0: a port-0 bind */
+	bool udp;                 /* a UDP socket, exported once bound; else a TCP listener */
 	unsigned long long inode; /* the listening socket, to tell when it is closed */
 	int pidfd;                /* the process that listened, to hear when it exits; -1 */
 	struct sockaddr_storage addr; /* where it listens, for --wait-http */
 	socklen_t addrlen;
+};
+
+/* A listener on a port that the launch did not hand out and that the kernel did not choose:
+ * a port asked for by number that is no sentinel, likely one the user forgot to name with -p. */
+#define LAUNCH_MAX_UNMOVED 16
+struct launch_unmoved {
+	char name[32];                /* the process that listened: /proc/PID/comm */
+	struct sockaddr_storage addr; /* where it listens */
+	unsigned long long inode;     /* its socket, to tell at -t whether it still listens */
 };
 
 enum launch_phase { LAUNCH_STARTING, LAUNCH_READY, LAUNCH_STOPPING };
@@ -51,14 +61,20 @@ struct launch_state {
 	struct port_map map;
 	struct launch_export exports[LAUNCH_MAX_EXPORTS];
 	size_t n_exports;
+	struct launch_unmoved unmoved[LAUNCH_MAX_UNMOVED]; /* distinct ones, the newest last */
+	size_t n_unmoved;
 	enum launch_phase phase;
 	pid_t main_pid;               /* CMD */
 	int main_status;              /* its wait status, once reaped */
 	bool main_reaped;
+	bool reaped_tree;             /* tree_reap() reaped a process of the tree, not only a
+				       * --wait-cmd attempt */
 	char socket_name[EPR_SUPERVISOR_NAME_MAX + 1];
 	char why[256];                /* why it is not ready yet */
 	struct launch_wait wait;      /* epr start --wait-*: readiness beyond the listen */
 	int notifiers[LAUNCH_MAX_NOTIFIERS]; /* seccomp listeners, -1 in a free slot */
+	bool notifier_client[LAUNCH_MAX_NOTIFIERS]; /* that listener is a client's (epr exec) */
+	bool serving_client;          /* the listener being served is a client's */
 };
 
 /* launch_ports.c: the launch's ports. */
@@ -70,8 +86,15 @@ void launch_ports_init(struct launch_state *l);
 int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, socklen_t len,
 		unsigned *port, pid_t pid);
 /* fd (the supervisor's copy) now listens in process pid: exported when its port is one the
- * launch handed out. 0, or a positive errno when the env file cannot be written. */
+ * launch handed out, else recorded as unmoved (launch_unmoved.c). 0, or a positive errno
+ * when the env file cannot be written. */
 int launch_listened(struct launch_state *l, int fd, pid_t pid);
+/* Where a connect or send of the tree to addr/len goes: 0 with *port the launch's port for
+ * the sentinel addr names on this host; POLICY_PASS when addr is not one (connect as asked);
+ * ECONNREFUSED while the sentinel has no port in the launch: the connect never reaches
+ * what the host runs on it, as in a fresh network namespace. */
+int launch_connect(const struct launch_state *l, const struct sockaddr *addr, socklen_t len,
+		   unsigned *port);
 /* The process behind export i exited (its pidfd is readable): forget the pidfd; the
  * supervisor then prunes unless the whole launch is over. */
 void launch_export_exited(struct launch_state *l, size_t i);
@@ -82,8 +105,19 @@ const struct launch_export *launch_first_export(const struct launch_state *l);
 /* Whether every sentinel asked for (or, with none, some port) is exported and listening;
  * if not, why says what is missing. */
 bool launch_ready(struct launch_state *l);
+/* EPR_PID: the process the server named with MAINPID= (--wait-notify), else CMD. */
+pid_t launch_main_pid(const struct launch_state *l);
 /* Writes the env file from the launch state. 0 or -1 with errno. */
 int launch_write_env(struct launch_state *l);
+
+/* launch_unmoved.c: listeners on ports epr was not told to move. */
+/* fd, which process pid listens on, has a port the launch did not hand out: recorded, and
+ * with -v said at once ("NAME listens on ADDR:PORT, which epr was not told to move; add -p
+ * PORT"), once per program, address and port, unless the kernel may have chosen the port
+ * (it is in net.ipv4.ip_local_port_range). */
+void launch_unmoved_listened(struct launch_state *l, int fd, pid_t pid);
+/* For epr start's -t message: the same line for the newest few that still listen. */
+void launch_unmoved_say(const struct launch_state *l);
 
 /* launch_tree.c: the process tree: a cgroup v2 of the launch's own where one is writable,
  * else the supervisor's descendants (it is a child subreaper either way). */
@@ -106,20 +140,27 @@ void tree_terminate(void);
 /* SIGKILL to every process of the tree (cgroup.kill where there is one). */
 void tree_kill(void);
 /* Reaps every child that has exited; the main one's status goes into l. True when no child
- * is left (and the cgroup is empty). */
+ * is left but the --wait-cmd attempts' (and the cgroup is empty but for theirs). */
 bool tree_reap(struct launch_state *l);
-/* Whether pid belongs to the tree: in the launch's cgroup or below, else its parent chain
- * reaches the supervisor. */
+/* Whether pid belongs to the tree: in the launch's cgroup or below (the attempts' cgroups
+ * excepted), else its parent chain reaches the supervisor. */
 bool tree_contains(pid_t pid);
+/* Whether id is the id of the launch's cgroup or one below it (not a --wait-cmd attempt's):
+ * where a process that has exited was (its pidfd says, Linux 6.16). False on the
+ * subreaper path. */
+bool tree_held_cgroup(uint64_t id);
 /* Writes "pid:start" items of the tree, comma-separated, into out. */
 void tree_snapshot(char *out, size_t cap);
-/* fork() for a --wait-cmd attempt: into the attempts' own cgroup when the launch has one,
- * else under a keeper (the pid returned), a child subreaper that kills what the attempt
- * left once it ends, and then exits as it did. */
-pid_t tree_fork_attempt(void);
-/* Kills whatever an attempt left: everything in the attempts' cgroup, or, given the pid of
- * an attempt not yet reaped, its keeper's descendants. */
-void tree_kill_attempt(pid_t attempt);
+/* The directory below the launch's cgroup that holds the --wait-cmd attempts' cgroups. */
+#define TREE_ATTEMPTS "wait-cmd"
+/* fork() for a --wait-cmd attempt: born in a fresh cgroup, <launch>/wait-cmd/N, when the
+ * launch has one; else under a keeper (the pid returned), a child subreaper that kills what
+ * the attempt left once it ends, and then exits as it did. why gets a line for -v when the
+ * kernel would not start the attempt in a cgroup, and keepers take over; else "". */
+pid_t tree_fork_attempt(char *why, size_t cap);
+/* Kills whatever the attempt left: its cgroup whole (removed once empty), or, given the pid
+ * of a keeper not yet reaped, the keeper's descendants. */
+void tree_kill_attempt(pid_t keeper);
 /* The launch is over: its cgroups are removed. */
 void tree_release(void);
 
@@ -165,6 +206,11 @@ struct launch_entry {
 	char command[ENVFILE_MAX];
 	bool command_cut; /* the last arguments were left out, to fit the entry */
 	char cgroup[4096];  /* the launch's cgroup, for a stop after the supervisor died; "" */
+	/* For epr exec: the supervisor's abstract socket, and the sentinels (EPR_PORTS as CMD
+	 * got it) that a client's connects follow; "" for an entry of an older epr. */
+	char socket[EPR_SUPERVISOR_NAME_MAX + 1];
+	char ports[EPR_MAX_SENTINELS * 12 + 1]; /* 64 items of "65535=65535," */
+	bool listed; /* read from the registry (not only from an env file): never written */
 };
 /* The registry directory, created 0700 if missing: EPR_RUNTIME_DIR, else
  * $XDG_RUNTIME_DIR/epr, else /tmp/epr-UID, or when one of the last two is another user's
@@ -184,6 +230,9 @@ char *registry_command_text(const struct launch_entry *e, bool printable);
 void registry_remove(pid_t supervisor);
 /* Reads the entry of supervisor; 0, or -1 (errno ENOENT) if none. */
 int registry_read(pid_t supervisor, struct launch_entry *e);
+/* Whether the registry still has e's launch: an entry for its supervisor's pid with its start
+ * time, not that of a later launch that reuses the pid. That entry goes into now. */
+bool registry_lists(const struct launch_entry *e, struct launch_entry *now);
 /* Calls each for every entry; stops early when it returns non-zero. */
 int registry_each(int (*each)(const struct launch_entry *e, void *arg), void *arg);
 /* Every entry, oldest launch first, in a malloc'd array of *n (NULL when none); exits 1 when
@@ -197,7 +246,8 @@ struct launch_process {
 /* The processes of e: CMD, then the rest of its tree snapshot; how many went into out. */
 size_t registry_processes(const struct launch_entry *e, struct launch_process *out, size_t cap);
 enum entry_state {
-	ENTRY_OVER,       /* nothing of it runs: only its entry and files are left */
+	ENTRY_OVER,       /* nothing of it runs: only its entry and files are left, or its
+			   * supervisor, which removed its entry, is exiting */
 	ENTRY_SUPERVISED, /* its supervisor runs: it holds the entry's lock */
 	ENTRY_ORPHANED,   /* its supervisor is gone (killed), some process of its tree runs */
 	ENTRY_FOREIGN,    /* no supervisor, and what it names runs as another user: not ours */
@@ -207,6 +257,8 @@ enum entry_state registry_state(const struct launch_entry *e);
  * time. Never true for pid 1. */
 bool registry_supervised(const struct launch_entry *e);
 /* The supervisor: takes the lock that says it runs, for its whole life (kept from CMD).
+ * Its file is named as long as the supervisor's entry is: registry_remove() takes both,
+ * the entry first; an entry left at exit keeps it for whoever removes that entry.
  * 0, or -1 with errno. */
 int registry_hold(void);
 /* Claims env_file for this launch until it ends; exits 1 naming the live launch that holds
@@ -262,10 +314,24 @@ bool launch_seccomp_serve(struct launch_state *l, int listener);
 /* launch_notifiers.c: the seccomp listeners the supervisor serves. */
 /* Every slot free. */
 void launch_notifiers_init(struct launch_state *l);
-/* Keeps a copy of fd, which process pid sent, once it is checked to be a seccomp listener.
- * 0, or a positive errno: EBADF for another kind of descriptor, EMFILE when every slot is
- * taken. */
-int launch_adopt_notifier(struct launch_state *l, int fd, pid_t pid);
+/* Keeps a copy of fd, which process pid sent, once it is checked to be a seccomp listener;
+ * client: pid is a client (epr exec's CMD, outside the tree), whose binds and listens pass
+ * through. 0, or a positive errno: EBADF for another kind of descriptor, EMFILE when every
+ * slot is taken. */
+int launch_adopt_notifier(struct launch_state *l, int fd, pid_t pid, bool client);
+/* Whether listener, one of l->notifiers, was a client's: its targets are outside the tree. */
+bool launch_notifier_client(const struct launch_state *l, int listener);
+
+/* launch_client.c: epr exec's side of a running launch's channel. */
+struct launch_reply;
+/* A connection to the supervisor of e (e->socket), checked to be held by it: e's supervisor
+ * pid, and the uid and pidfs inode the name says. -1 with errno: EINVAL when e names no
+ * socket of its supervisor's, ECONNREFUSED when nobody holds the name, EPERM when another
+ * process does, ETIMEDOUT when the supervisor takes no connection. */
+int launch_client_connect(const struct launch_entry *e);
+/* Sends the request op (no address) with fd on conn and waits, bounded, for the reply.
+ * 0, or -1 with errno (ECONNRESET: closed without an answer). */
+int launch_client_call(int conn, uint32_t op, int fd, struct launch_reply *rep);
 
 /* supervisor.c: runs the launch until its tree is gone; returns the exit status. For epr
  * start it runs in the background after telling ready_fd. */

@@ -1,7 +1,9 @@
 /* The supervisor's abstract unix socket, which the shim in every process of the tree asks.
  * Abstract: a server that chroots, drops privileges or closes its descriptors still reaches
- * it. Anyone in the network namespace can connect, so a peer must belong to the tree. And
- * no peer can hold the supervisor up: nothing here blocks. A connection is read when poll
+ * it. Anyone in the network namespace can connect, so a peer must belong to the tree, or be
+ * a client: a process of the supervisor's own user outside the tree (epr exec's CMD), which
+ * may only ask where a connect goes and hand over its seccomp listener. Anyone else gets no
+ * answer at all. And no peer can hold the supervisor up: nothing here blocks. A connection is read when poll
  * says its request is there (a SOCK_SEQPACKET request arrives whole), dropped when it says
  * nothing for PEER_WAIT, and only CHANNEL_PEERS such silent ones are kept. */
 #include <errno.h>
@@ -26,9 +28,18 @@
 #define ACCEPT_BURST 64  /* connections taken per wake-up: signals and seccomp get their turn */
 #define PIDFS_MAGIC 0x50494446 /* the file system of pidfds since Linux 6.9 */
 
+/* Who a peer is, from kernel facts taken when it is accepted. */
+enum peer_kind {
+	PEER_OTHER,  /* neither: dropped unanswered */
+	PEER_TREE,   /* a process of the launch's tree: every request */
+	PEER_CLIENT, /* outside the tree, with the supervisor's euid: LAUNCH_CONNECT and
+		      * LAUNCH_NOTIFIER only, else -EPERM */
+};
+
 struct peer {
 	int conn;
 	pid_t pid;
+	enum peer_kind kind;
 	double deadline;
 };
 
@@ -37,7 +48,7 @@ static struct {
 	int listener, timer;
 	struct peer peers[CHANNEL_PEERS];
 	size_t n;
-} ch = { -1, -1, { { -1, 0, 0 } }, 0 };
+} ch = { -1, -1, { { -1, 0, PEER_OTHER, 0 } }, 0 };
 
 /* The inode of a pidfd of this process: unique for the boot on pidfs, 0 without it (then
  * every pidfd shares one anonymous inode and says nothing). */
@@ -86,41 +97,54 @@ int channel_open(struct launch_state *l)
 	return -1;
 }
 
-/* Whether the process behind conn belongs to the tree; its pid into *pid. The peer is held
- * by a pidfd (Linux 6.5) while its pid is checked: if it still runs after the check, the
- * pid was its own throughout, not one reused by a tree process since it connected. */
-static bool ours(int conn, pid_t *pid)
+/* Who the process behind conn is; its pid into *pid. The peer is held by a pidfd (Linux
+ * 6.5) while its pid is checked: if it still runs after the check, the pid was its own
+ * throughout, not one reused by a tree process since it connected. A client is judged by
+ * the euid it connected with (SO_PEERCRED), which no later change of its own undoes. */
+static enum peer_kind peer_kind(int conn, pid_t *pid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof cred;
 	int pidfd = -1;
-	bool ok;
+	enum peer_kind kind;
 
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0)
-		return false;
+		return PEER_OTHER;
 	len = sizeof pidfd;
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0) {
 		if (errno != ENOPROTOOPT)
-			return false; /* the peer is gone already */
-		pidfd = -1;       /* before 6.5: the pid number alone */
+			return PEER_OTHER; /* the peer is gone already */
+		pidfd = -1;        /* before 6.5: the pid number alone */
 	}
-	ok = tree_contains(cred.pid);
+	kind = tree_contains(cred.pid) ? PEER_TREE : cred.uid == geteuid() ? PEER_CLIENT : PEER_OTHER;
 	if (pidfd >= 0) {
 		struct pollfd exited = { pidfd, POLLIN, 0 };
 
-		ok = ok && poll(&exited, 1, 0) == 0;
+		if (poll(&exited, 1, 0) != 0)
+			kind = PEER_OTHER;
 		close(pidfd);
 	}
 	*pid = cred.pid;
-	return ok;
+	return kind;
+}
+
+/* A client's binds and listens are its own, as without epr: it may ask only where its
+ * connects go, and have its seccomp listener served for that. */
+static bool client_may(uint32_t op)
+{
+	return op == LAUNCH_CONNECT || op == LAUNCH_NOTIFIER;
 }
 
 static struct launch_reply answer(struct launch_state *l, const struct launch_request *req, int fd,
-				  pid_t pid)
+				  pid_t pid, enum peer_kind kind)
 {
 	struct launch_reply rep = { -EINVAL, 0 };
 	int rc;
 
+	if (kind == PEER_CLIENT && !client_may(req->op)) {
+		rep.result = -EPERM;
+		return rep;
+	}
 	switch (req->op) {
 	case LAUNCH_BIND:
 		rc = launch_bind(l, fd, (const struct sockaddr *)&req->addr, req->addrlen, &rep.port, pid);
@@ -131,7 +155,11 @@ static struct launch_reply answer(struct launch_state *l, const struct launch_re
 		rep.result = -rc;
 		break;
 	case LAUNCH_NOTIFIER:
-		rep.result = -launch_adopt_notifier(l, fd, pid);
+		rep.result = -launch_adopt_notifier(l, fd, pid, kind == PEER_CLIENT);
+		break;
+	case LAUNCH_CONNECT:
+		rc = launch_connect(l, (const struct sockaddr *)&req->addr, req->addrlen, &rep.port);
+		rep.result = rc == 0 || rc == POLICY_PASS ? rc : -rc;
 		break;
 	}
 	return rep;
@@ -147,7 +175,7 @@ static bool hung_up(int conn)
 
 /* Reads conn's request and answers it. False while it has not arrived; true once conn is
  * done with (answered, or dropped as malformed or hung up). */
-static bool serve(struct launch_state *l, int conn, pid_t pid, bool *answered)
+static bool serve(struct launch_state *l, int conn, pid_t pid, enum peer_kind kind, bool *answered)
 {
 	static const struct launch_reply stopping = { -ESHUTDOWN, 0 };
 	struct launch_request req = { 0 };
@@ -160,7 +188,7 @@ static bool serve(struct launch_state *l, int conn, pid_t pid, bool *answered)
 	if (n == (ssize_t)sizeof req && fd >= 0 && req.version == LAUNCH_WIRE_VERSION &&
 	    req.addrlen <= sizeof req.addr && !hung_up(conn)) {
 		/* During a stop the name stays ours, and every request is refused. */
-		rep = l->phase == LAUNCH_STOPPING ? stopping : answer(l, &req, fd, pid);
+		rep = l->phase == LAUNCH_STOPPING ? stopping : answer(l, &req, fd, pid, kind);
 		send(conn, &rep, sizeof rep, MSG_NOSIGNAL | MSG_DONTWAIT);
 		*answered = true;
 	}
@@ -181,19 +209,21 @@ static void accept_peers(struct launch_state *l, bool *answered)
 	for (int i = 0; i < ACCEPT_BURST; i++) {
 		int conn = accept4(ch.listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		pid_t pid;
+		enum peer_kind kind;
 
 		if (conn < 0 && (errno == EINTR || errno == ECONNABORTED))
 			continue;
 		if (conn < 0)
 			return; /* none left (EAGAIN), or no descriptor to spare */
 		/* Not one of ours: no answer at all. One of ours has usually sent already. */
-		if (!ours(conn, &pid) || serve(l, conn, pid, answered)) {
+		kind = peer_kind(conn, &pid);
+		if (kind == PEER_OTHER || serve(l, conn, pid, kind, answered)) {
 			close(conn);
 			continue;
 		}
 		if (ch.n == CHANNEL_PEERS)
 			drop(0); /* the one silent longest */
-		ch.peers[ch.n++] = (struct peer){ conn, pid, now_seconds() + PEER_WAIT };
+		ch.peers[ch.n++] = (struct peer){ conn, pid, kind, now_seconds() + PEER_WAIT };
 	}
 }
 
@@ -232,7 +262,7 @@ bool channel_events(struct launch_state *l, const struct pollfd *p)
 		const struct pollfd *q = &p[2 + i];
 
 		if (q->fd == ch.peers[i].conn && q->revents &&
-		    (serve(l, q->fd, ch.peers[i].pid, &answered) || (q->revents & (POLLHUP | POLLERR))))
+		    (serve(l, q->fd, ch.peers[i].pid, ch.peers[i].kind, &answered) || (q->revents & (POLLHUP | POLLERR))))
 			drop(i);
 	}
 	if (p[1].revents & POLLIN)

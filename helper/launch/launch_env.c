@@ -10,18 +10,50 @@
 #include "envfile.h"
 #include "epr_env.h"
 
+/* The index of sentinel in l's specs (there: port_specs_add keeps each once). */
+static size_t spec_index(const struct launch *l, uint16_t sentinel)
+{
+	return (size_t)(port_specs_find(&l->specs, sentinel) - l->specs.item);
+}
+
+/* Adds one -p item, "S[=P]" with an optional "/tcp" or "/udp" (what makes S ready for epr
+ * start; the shim's EPR_PORTS never sees it), or exits 2 naming it. */
+static void launch_add_port(struct launch *l, const char *item, size_t len)
+{
+	const char *slash = memchr(item, '/', len), *eq;
+	size_t speclen = slash ? (size_t)(slash - item) : len;
+	unsigned on = 0;
+	uint16_t sentinel;
+	char err[256];
+
+	if (slash) {
+		size_t protolen = len - speclen - 1;
+
+		if (protolen == 3 && strncmp(slash + 1, "tcp", 3) == 0)
+			on = READY_ON_TCP;
+		else if (protolen == 3 && strncmp(slash + 1, "udp", 3) == 0)
+			on = READY_ON_UDP;
+		else
+			cli_usage_error("-p: '%.*s': '%.*s' is neither tcp nor udp", (int)len, item,
+					(int)protolen, slash + 1);
+	}
+	if (port_specs_add(&l->specs, item, speclen, err, sizeof err) != 0)
+		cli_usage_error("-p: %s", err);
+	eq = memchr(item, '=', speclen);
+	port_parse(item, eq ? (size_t)(eq - item) : speclen, &sentinel); /* port_specs_add took it */
+	l->ready_on[spec_index(l, sentinel)] |= on;
+}
+
 /* Adds -p's argument (one item or a comma-separated list), or exits 2 naming it. */
 static void launch_add_ports(struct launch *l, const char *arg)
 {
 	const char *item = arg, *end;
-	char err[256];
 
 	if (!*arg)
 		cli_usage_error("-p: '' is not a port spec (S or S=P)");
 	for (;; item = end + 1) {
 		end = strchrnul(item, ',');
-		if (port_specs_add(&l->specs, item, (size_t)(end - item), err, sizeof err) != 0)
-			cli_usage_error("-p: %s", err);
+		launch_add_port(l, item, (size_t)(end - item));
 		if (!*end)
 			break;
 	}
@@ -50,6 +82,9 @@ bool launch_option(struct launch *l, int opt, const char *arg)
 		return true;
 	case LAUNCH_OPT_NO_ZERO:
 		l->no_zero = true;
+		return true;
+	case LAUNCH_OPT_REAL_PORTS:
+		l->real_ports = true;
 		return true;
 	case 'v':
 		l->verbose = true;
@@ -127,8 +162,14 @@ void launch_env_apply(const struct launch *l, const char *shim, bool keep_inheri
 		set(EPR_ENV_ZERO, "0");
 	if (l->verbose)
 		set(EPR_ENV_DEBUG, "1");
-	/* The shim's marker of a tree already started: a fresh launch starts its env file afresh. */
+	if (l->real_ports)
+		set(EPR_ENV_REAL_PORTS, "1");
+	/* CMD is the launch's own, whatever started epr: its binds go to its supervisor. */
+	unsetenv(EPR_ENV_CLIENT);
+	/* The shim's marker of a tree already started: a fresh launch starts its env file afresh;
+	 * and the ports an image before was given are another launch's. */
 	unsetenv(EPR_ENV_TREE);
+	unsetenv(EPR_ENV_BOUND);
 }
 
 void launch_check_value(const char *what, const char *path)

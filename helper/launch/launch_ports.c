@@ -90,6 +90,7 @@ void launch_ports_init(struct launch_state *l)
 {
 	memset(&l->map, 0, sizeof l->map);
 	l->n_exports = 0;
+	l->n_unmoved = 0;
 	l->policy = (struct policy){
 		.specs = &l->options->specs,
 		.zero = !l->options->no_zero,
@@ -119,6 +120,8 @@ static bool exported(const struct launch_state *l, unsigned long long inode)
 static int add_export(struct launch_state *l, int fd, uint16_t port, uint16_t sentinel, pid_t pid)
 {
 	struct launch_export *e;
+	int protocol = 0;
+	socklen_t optlen = sizeof protocol;
 
 	if (exported(l, socket_inode(fd)))
 		return 0;
@@ -131,6 +134,8 @@ static int add_export(struct launch_state *l, int fd, uint16_t port, uint16_t se
 	e->port = port;
 	e->sentinel = sentinel;
 	e->inode = socket_inode(fd);
+	e->udp = getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &optlen) == 0 &&
+		 protocol == IPPROTO_UDP;
 	e->addrlen = sizeof e->addr;
 	if (getsockname(fd, (struct sockaddr *)&e->addr, &e->addrlen) != 0)
 		e->addrlen = 0;
@@ -149,10 +154,14 @@ int launch_listened(struct launch_state *l, int fd, pid_t pid)
 	socklen_t len = sizeof listening;
 	uint16_t sentinel;
 
-	if (port <= 0 || !port_map_find(&l->map, (uint16_t)port, &sentinel))
+	if (port <= 0)
 		return 0;
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
 		return 0;
+	if (!port_map_find(&l->map, (uint16_t)port, &sentinel)) {
+		launch_unmoved_listened(l, fd, pid); /* a port the user may have forgotten to name */
+		return 0;
+	}
 	return add_export(l, fd, (uint16_t)port, sentinel, pid);
 }
 
@@ -176,6 +185,25 @@ int launch_bind(struct launch_state *l, int fd, const struct sockaddr *addr, soc
 	*port = res.port;
 	/* UDP never listens: a sentinel's UDP socket receives from now on. */
 	return res.export_now ? add_export(l, fd, (uint16_t)res.port, res.sentinel, pid) : 0;
+}
+
+int launch_connect(const struct launch_state *l, const struct sockaddr *addr, socklen_t len,
+		   unsigned *port)
+{
+	uint16_t sentinel = policy_connect_sentinel(&l->policy, addr, len);
+	const struct port_spec *spec;
+	uint16_t mapped;
+
+	if (!sentinel)
+		return POLICY_PASS;
+	mapped = port_map_sentinel_port(&l->map, sentinel);
+	spec = port_specs_find(l->policy.specs, sentinel);
+	if (!mapped && spec && spec->pin)
+		mapped = spec->pin; /* S=P: the user named its port */
+	if (!mapped)
+		return ECONNREFUSED;
+	*port = mapped;
+	return 0;
 }
 
 void launch_prune(struct launch_state *l)
@@ -232,28 +260,49 @@ const struct launch_export *launch_first_export(const struct launch_state *l)
 	return first ? first : export_of(l, 0, true);
 }
 
+/* The first export of sentinel, over UDP or TCP as udp says; NULL if none. */
+static const struct launch_export *export_over(const struct launch_state *l, uint16_t sentinel,
+					       bool udp)
+{
+	for (size_t i = 0; i < l->n_exports; i++)
+		if (l->exports[i].sentinel == sentinel && l->exports[i].udp == udp)
+			return &l->exports[i];
+	return NULL;
+}
+
 bool launch_ready(struct launch_state *l)
 {
 	const struct port_specs *specs = &l->options->specs;
 
 	for (size_t i = 0; i < specs->n; i++) {
-		const struct launch_export *e = export_of(l, specs->item[i].sentinel, false);
+		unsigned on = l->options->ready_on[i]; /* -p S/tcp, S/udp: what the user said */
+		uint16_t sentinel = specs->item[i].sentinel;
+		const struct launch_export *e = export_of(l, sentinel, false);
 
+		if ((on & READY_ON_TCP) && !export_over(l, sentinel, false)) {
+			snprintf(l->why, sizeof l->why, "port %u is not listening over TCP yet", sentinel);
+			return false;
+		}
+		if ((on & READY_ON_UDP) && !export_over(l, sentinel, true)) {
+			snprintf(l->why, sizeof l->why, "port %u is not bound over UDP yet", sentinel);
+			return false;
+		}
 		if (!e) {
-			snprintf(l->why, sizeof l->why, "port %u is not listening yet",
-				 specs->item[i].sentinel);
+			snprintf(l->why, sizeof l->why, "port %u is not listening yet", sentinel);
 			return false;
 		}
 		/* A UDP export alone is not enough while a TCP socket sits bound to the same
 		 * port: the program serves both, and its TCP listen is still to come. */
-		if (listeners_listen_pending(e->port) == 1) {
+		if (!on && listeners_listen_pending(e->port) == 1) {
 			snprintf(l->why, sizeof l->why, "port %u is bound over TCP but not listening yet",
-				 specs->item[i].sentinel);
+				 sentinel);
 			return false;
 		}
 	}
 	if (!specs->n && !export_of(l, 0, true)) {
-		snprintf(l->why, sizeof l->why, "no port is listening yet");
+		/* not "no port" right under the unmoved ports named at -t */
+		snprintf(l->why, sizeof l->why, "no port %sis listening yet",
+			 l->n_unmoved ? "that epr moved " : "");
 		return false;
 	}
 	return true;
@@ -303,8 +352,9 @@ static int fill(struct envfile *ef, void *arg)
 	}
 	if (used && envfile_set(ef, EPR_KEY_PORT_LIST, list) != 0)
 		return -1;
-	if (l->main_pid > 0 && (set_number(ef, EPR_KEY_PID, (unsigned long long)l->main_pid) != 0 ||
-				set_number(ef, EPR_KEY_PID_START, proc_start_time(l->main_pid)) != 0))
+	if (launch_main_pid(l) > 0 &&
+	    (set_number(ef, EPR_KEY_PID, (unsigned long long)launch_main_pid(l)) != 0 ||
+	     set_number(ef, EPR_KEY_PID_START, proc_start_time(launch_main_pid(l))) != 0))
 		return -1;
 	if (set_number(ef, EPR_KEY_SUPERVISOR_PID, (unsigned long long)getpid()) != 0 ||
 	    set_number(ef, EPR_KEY_SUPERVISOR_START, proc_start_time(getpid())) != 0)
@@ -314,6 +364,11 @@ static int fill(struct envfile *ef, void *arg)
 	if (l->tmpdir && envfile_set(ef, EPR_KEY_TMPDIR, l->tmpdir) != 0)
 		return -1;
 	return 0;
+}
+
+pid_t launch_main_pid(const struct launch_state *l)
+{
+	return l->wait.notify_mainpid > 0 ? l->wait.notify_mainpid : l->main_pid;
 }
 
 int launch_write_env(struct launch_state *l)

@@ -29,6 +29,8 @@
 #define ARG_SEP "%00"
 #define LOCK_WAIT_MS 2000 /* a cleaner or a reader holds a lock for microseconds */
 #define KEY_CGROUP "EPR_CGROUP"   /* the launch's cgroup directory */
+#define KEY_SOCKET EPR_ENV_SUPERVISOR /* the supervisor's abstract socket, for epr exec */
+#define KEY_PORTS EPR_ENV_PORTS       /* the launch's sentinels, for epr exec */
 
 static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=.,:/@";
 
@@ -36,6 +38,9 @@ static char dir[4096];
 static int lock_fd = -1, claim_fd = -1;
 static pid_t lock_holder, claim_holder; /* who takes them down at exit: not a forked child */
 static char claim_name[4200];
+/* The holder's entry is in the registry: while it is, the lock's name stays (see
+ * release_at_exit). */
+static bool entry_listed;
 
 /* ---- the directory ---- */
 
@@ -76,14 +81,18 @@ static void resolve(bool verbose)
 		snprintf(dir, sizeof dir, "%s", env);
 		return;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		const char *why;
 
 		if (i == 0 && xdg && *xdg && access(xdg, W_OK) == 0)
 			snprintf(candidate, sizeof candidate, "%s/epr", xdg);
-		else if (i == 1)
+		/* A tmpfs, as XDG_RUNTIME_DIR is: where /tmp is on disk (ext4 on Debian 12), each
+		 * start and stop would otherwise pay the journal for files that live seconds. */
+		else if (i == 1 && access("/dev/shm", W_OK) == 0)
+			snprintf(candidate, sizeof candidate, "/dev/shm/epr-%u", (unsigned)getuid());
+		else if (i == 2)
 			snprintf(candidate, sizeof candidate, "/tmp/epr-%u", (unsigned)getuid());
-		else if (i == 2 && home && *home) {
+		else if (i == 3 && home && *home) {
 			snprintf(candidate, sizeof candidate, "%s/.cache", home);
 			mkdir(candidate, 0700); /* XDG's cache home; what is there already stays */
 			snprintf(candidate, sizeof candidate, "%s/.cache/epr", home);
@@ -189,11 +198,15 @@ static void unlink_own(int fd, const char *path)
 		unlink(path);
 }
 
+/* At exit, the lock's name goes only with no entry left: an entry kept (the tree ended on its
+ * own) names a launch whose supervisor runs until the kernel drops the lock, and a reader
+ * that found no lock file then would take the running supervisor for a foreign process.
+ * Whoever removes that entry after our death removes the lock file with it. */
 static void release_at_exit(void)
 {
 	char path[4200];
 
-	if (lock_fd >= 0 && lock_holder == getpid()) {
+	if (lock_fd >= 0 && lock_holder == getpid() && !entry_listed) {
 		lock_path(lock_holder, path, sizeof path);
 		unlink_own(lock_fd, path);
 	}
@@ -449,6 +462,10 @@ static int fill(struct envfile *ef, const struct launch_entry *e)
 		return -1;
 	if (e->cgroup[0] && envfile_set(ef, KEY_CGROUP, e->cgroup) != 0)
 		return -1;
+	if (e->socket[0] && envfile_set(ef, KEY_SOCKET, e->socket) != 0)
+		return -1;
+	if (e->ports[0] && envfile_set(ef, KEY_PORTS, e->ports) != 0)
+		return -1;
 	if (e->command[0]) {
 		/* Only shown by epr list: what does not fit is left out, whole arguments first. */
 		static char coded[sizeof e->command];
@@ -479,7 +496,11 @@ int registry_write(const struct launch_entry *e)
 	if (fill(&ef, e) != 0)
 		return -1;
 	entry_path(e->supervisor, path, sizeof path);
-	return envfile_replace(path, &ef);
+	if (envfile_replace(path, &ef) != 0)
+		return -1;
+	if (e->supervisor == lock_holder && lock_holder == getpid())
+		entry_listed = true;
+	return 0;
 }
 
 void registry_remove(pid_t supervisor)
@@ -488,8 +509,11 @@ void registry_remove(pid_t supervisor)
 
 	if (supervisor != lock_holder || lock_holder != getpid())
 		return;
+	/* The entry first, then the lock: a lock file is never missing while the entry that
+	 * names its supervisor is there (registry_state relies on it). */
 	entry_path(supervisor, path, sizeof path);
 	unlink(path);
+	entry_listed = false;
 	lock_path(supervisor, path, sizeof path);
 	unlink_own(lock_fd, path);
 	if (claim_fd >= 0 && claim_holder == getpid())
@@ -515,6 +539,7 @@ static int read_path(const char *path, struct launch_entry *e)
 		return -1;
 	}
 	memset(e, 0, sizeof *e);
+	e->listed = true;
 	e->supervisor = (pid_t)number(&ef, EPR_KEY_SUPERVISOR_PID);
 	e->supervisor_start = number(&ef, EPR_KEY_SUPERVISOR_START);
 	e->main = (pid_t)number(&ef, EPR_KEY_PID);
@@ -527,12 +552,21 @@ static int read_path(const char *path, struct launch_entry *e)
 		e->tmpdir[0] = '\0';
 	if (envfile_get(&ef, KEY_CGROUP, e->cgroup, sizeof e->cgroup) < 0)
 		e->cgroup[0] = '\0';
+	if (envfile_get(&ef, KEY_SOCKET, e->socket, sizeof e->socket) < 0)
+		e->socket[0] = '\0';
+	if (envfile_get(&ef, KEY_PORTS, e->ports, sizeof e->ports) < 0)
+		e->ports[0] = '\0';
 	e->owner = (pid_t)number(&ef, KEY_OWNER);
 	e->owner_start = number(&ef, KEY_OWNER_START);
 	if (envfile_get(&ef, KEY_COMMAND, e->command, sizeof e->command) < 0)
 		e->command[0] = '\0';
 	e->command_cut = envfile_get(&ef, KEY_COMMAND_CUT, cut, sizeof cut) > 0;
 	return 0;
+}
+
+bool registry_lists(const struct launch_entry *e, struct launch_entry *now)
+{
+	return registry_read(e->supervisor, now) == 0 && now->supervisor_start == e->supervisor_start;
 }
 
 int registry_read(pid_t supervisor, struct launch_entry *e)
@@ -640,10 +674,17 @@ enum entry_state registry_state(const struct launch_entry *e)
 
 	if (registry_supervised(e))
 		return ENTRY_SUPERVISED;
-	/* Its supervisor's pid runs, start time and all, yet holds no lock: no supervisor of
-	 * ours ever was that process, and the entry is nobody's to act on. */
-	if (proc_running(e->supervisor, e->supervisor_start))
+	/* Its supervisor's pid runs, start time and all, yet holds no lock. A supervisor of
+	 * ours ending its launch removes its entry, then its lock file, and then exits: with
+	 * the listed entry gone now, it is that, its tree already stopped. Otherwise no
+	 * supervisor of ours ever was that process, and the entry is nobody's to act on. */
+	if (proc_running(e->supervisor, e->supervisor_start)) {
+		static struct launch_entry now;
+
+		if (e->listed && !registry_lists(e, &now))
+			return ENTRY_OVER;
 		return ENTRY_FOREIGN;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (!proc_running(procs[i].pid, procs[i].start))
 			continue;

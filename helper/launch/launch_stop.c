@@ -99,7 +99,8 @@ int launch_cgroup_populated(const struct launch_entry *e)
 
 	if (fd < 0)
 		return -1;
-	populated = cgroup_populated(fd);
+	/* What the --wait-cmd attempts left is no part of it (and goes with its cgroup). */
+	populated = cgroup_populated_except(fd, TREE_ATTEMPTS);
 	close(fd);
 	return populated;
 }
@@ -261,16 +262,8 @@ int launch_clean_up(const struct launch_entry *e)
 {
 	int cgroup = entry_cgroup(e);
 
-	if (cgroup >= 0) {
-		struct launch_entry attempts = *e;
-		int fd;
-
-		/* and the --wait-cmd attempts' cgroup beside it, if the supervisor left one */
-		snprintf(attempts.cgroup, sizeof attempts.cgroup, "%.4080s-wait", e->cgroup);
-		if ((fd = entry_cgroup(&attempts)) >= 0)
-			remove_cgroup(fd, attempts.cgroup);
-		remove_cgroup(cgroup, e->cgroup);
-	}
+	if (cgroup >= 0)
+		remove_cgroup(cgroup, e->cgroup); /* the --wait-cmd attempts' below it too */
 	if (registry_clean(e) != 0)
 		return -1;
 	return e->tmpdir[0] ? private_dir_remove(e->tmpdir) : 0;

@@ -6,8 +6,10 @@
  * - else the supervisor's children: it is a child subreaper (it is in both cases, to reap
  *   what forks away), so the tree is exactly its descendants, found through
  *   /proc/PID/task/TID/children without scanning /proc.
- * --wait-cmd attempts get a cgroup of their own beside the launch's, killed whole when an
- * attempt ends, so that nothing an attempt leaves joins the launch. */
+ * --wait-cmd attempts are no part of the launch: with a cgroup, each is born in a fresh one,
+ * <launch>/wait-cmd/N, killed whole and removed when it ends (never reused: the kernel kills a
+ * clone3 into a cgroup just after its cgroup.kill), and not counted as the launch's; without
+ * one, each runs under a keeper, a child subreaper that kills what the attempt left. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,11 +39,18 @@ static struct {
 	int events;           /* its cgroup.events, for poll */
 	char path[4096];      /* its directory */
 	char rel[4096];       /* its path as /proc/PID/cgroup shows it */
-	char parent[4000];    /* the supervisor's own cgroup: the attempts' goes beside */
-	int attempt;          /* the --wait-cmd attempts' cgroup; -1: none (yet) */
-	char attempt_path[4200];
+	char parent[4000];    /* the supervisor's own cgroup */
+	bool attempts;        /* <launch>/wait-cmd is made (for the first attempt) */
+	char attempts_rel[4200]; /* its path as /proc/PID/cgroup shows it */
+	bool keeper;          /* the kernel would not start an attempt in a cgroup: keepers */
+	unsigned n_attempts;  /* the name of the last attempt's cgroup */
+	int attempt;          /* that cgroup, until it is removed; -1: none */
+	bool attempt_killed;  /* its attempt is over: it goes once its processes are gone */
+	char attempt_path[4400];
 	char why[4400];       /* why there is no cgroup */
 } cg = { .fd = -1, .events = -1, .attempt = -1 };
+
+static void attempt_remove(bool wait);
 
 /* Makes the launch's cgroup under the supervisor's own, or says in cg.why why not. */
 static void cgroup_setup(void)
@@ -224,45 +234,120 @@ void tree_kill(void)
 		walk_signal(getpid(), SIGKILL, 0);
 }
 
+/* The launch's cgroup holds a process of its own: one not in the attempts' cgroups. */
+static int launch_populated(void)
+{
+	/* Read from the polled fd first: that acknowledges the change poll reported. */
+	int all = cg.events >= 0 ? cgroup_events_populated(cg.events) : cgroup_populated(cg.fd);
+
+	if (all != 1 || !cg.attempts)
+		return all;
+	return cgroup_populated_except(cg.fd, TREE_ATTEMPTS);
+}
+
+/* Whether pid (a child of the supervisor's, so its pid names it until reaped) is an
+ * attempt's: the attempt running, its keeper, or a process in the attempts' cgroups. */
+static bool attempts_own(const struct launch_state *l, pid_t pid)
+{
+	if (l->wait.cmd_pid > 0 && !l->wait.cmd_reaped && pid == l->wait.cmd_pid)
+		return true;
+	return cg.attempts && cgroup_contains(cg.attempts_rel, pid);
+}
+
+/* No child is left but the --wait-cmd attempts', which are no part of the server. */
+static bool only_attempts_left(const struct launch_state *l)
+{
+	static pid_t children[TREE_MAX], parents[TREE_MAX];
+	size_t n;
+
+	if (!cg.attempts && !(l->wait.cmd_pid > 0 && !l->wait.cmd_reaped))
+		return false; /* no attempt has run: every child is the server's */
+	n = children_of(getpid(), children, parents, 0, TREE_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (!attempts_own(l, children[i]))
+			return false;
+	return n > 0; /* none: a child exited since waitpid, whose SIGCHLD brings us back */
+}
+
 bool tree_reap(struct launch_state *l)
 {
 	for (;;) {
-		int status;
+		int status, err;
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 
+		err = errno;
 		if (pid > 0) {
 			if (pid == l->main_pid) {
 				l->main_status = status;
 				l->main_reaped = true;
-			} else {
-				wait_reaped(l, pid, status);
+				l->reaped_tree = true;
+			} else if (!wait_reaped(l, pid, status)) {
+				l->reaped_tree = true;
 			}
 			continue;
 		}
+		/* An attempt's cgroup, killed, is removed once its processes are gone. */
+		attempt_remove(false);
 		/* With a cgroup, what is in it counts too: a process the supervisor is no
 		 * ancestor of. */
-		if (cg.fd >= 0 && (cg.events >= 0 ? cgroup_events_populated(cg.events)
-						      : cgroup_populated(cg.fd)) == 1)
+		if (cg.fd >= 0 && launch_populated() == 1)
 			return false;
-		if (pid < 0 && errno == ECHILD)
+		if (pid < 0 && err == ECHILD)
 			return true;
-		/* A --wait-cmd attempt is no part of the server: alone, it is all that is left. */
-		if (l->wait.cmd_pid > 0 && !l->wait.cmd_reaped) {
-			pid_t children[2], parents[2];
+		return only_attempts_left(l);
+	}
+}
 
-			return children_of(getpid(), children, parents, 0, 2) == 1 &&
-			       children[0] == l->wait.cmd_pid;
-		}
+/* Whether the cgroup whose inode (its id) is id is dir (an fd) or below it, depth levels
+ * at most, but for the --wait-cmd attempts' cgroups below the launch's (top: dir is the
+ * launch's); *budget bounds the directories looked at. */
+static bool cgroup_below(int dir, uint64_t id, int depth, int *budget, bool top)
+{
+	struct stat st;
+	struct dirent *ent;
+	bool found = false;
+	DIR *d;
+	int fd;
+
+	if (fstat(dir, &st) == 0 && (uint64_t)st.st_ino == id)
+		return true;
+	if (depth <= 0 || (fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return false;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
 		return false;
 	}
+	while (!found && (*budget)-- > 0 && (ent = readdir(d))) {
+		int sub;
+
+		if (ent->d_type != DT_DIR || strcmp(ent->d_name, ".") == 0 ||
+		    strcmp(ent->d_name, "..") == 0 || (top && strcmp(ent->d_name, TREE_ATTEMPTS) == 0))
+			continue;
+		sub = openat(dirfd(d), ent->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub >= 0) {
+			found = cgroup_below(sub, id, depth - 1, budget, false);
+			close(sub);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+bool tree_held_cgroup(uint64_t id)
+{
+	int budget = 256;
+
+	return cg.fd >= 0 && id && cgroup_below(cg.fd, id, 8, &budget, true);
 }
 
 bool tree_contains(pid_t pid)
 {
 	pid_t self = getpid();
 
+	/* The attempts' cgroups are below the launch's, and no part of it. */
 	if (cg.fd >= 0)
-		return cgroup_contains(cg.rel, pid);
+		return cgroup_contains(cg.rel, pid) &&
+		       !(cg.attempts && cgroup_contains(cg.attempts_rel, pid));
 	/* To pid 1, however deep: a parent chain has no cycle; CHAIN_MAX only bounds a walk
 	 * that pid reuse in the middle of it could lead astray. */
 	for (long links = 0; links < CHAIN_MAX && pid > 1; links++) {
@@ -291,10 +376,10 @@ void tree_snapshot(char *out, size_t cap)
 	}
 }
 
-/* The subreaper path: the keeper of one attempt, itself a child subreaper, so that what
- * the attempt leaves (a daemon that called setsid()) is reparented to it rather than to the
- * supervisor, and killed with the rest once the attempt ends. It then exits as the attempt
- * did. */
+/* Without a cgroup for attempts: the keeper of one attempt, itself a child subreaper, so
+ * that what the attempt leaves (a daemon that called setsid()) is reparented to it rather
+ * than to the supervisor, and killed with the rest once the attempt ends. It then exits as
+ * the attempt did. */
 static _Noreturn void keep_attempt(pid_t attempt)
 {
 	int status = 0, st;
@@ -319,12 +404,83 @@ static _Noreturn void keep_attempt(pid_t attempt)
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_CANNOT_EXEC);
 }
 
-pid_t tree_fork_attempt(void)
+/* Makes the next attempt's cgroup, <launch>/wait-cmd/N, fresh for each attempt; its fd,
+ * or -1 with errno. */
+static int attempt_create(void)
+{
+	char dir[4300], name[16];
+
+	snprintf(dir, sizeof dir, "%s/%s", cg.path, TREE_ATTEMPTS);
+	if (!cg.attempts) {
+		if (mkdir(dir, 0755) != 0)
+			return -1;
+		cg.attempts = true;
+		snprintf(cg.attempts_rel, sizeof cg.attempts_rel, "%s/%s", cg.rel, TREE_ATTEMPTS);
+	}
+	snprintf(name, sizeof name, "%u", ++cg.n_attempts);
+	snprintf(cg.attempt_path, sizeof cg.attempt_path, "%s/%s", dir, name);
+	return cgroup_create(dir, name);
+}
+
+/* Removes the last attempt's cgroup once that attempt was killed: at once if its processes
+ * are gone (else a later call does, each SIGCHLD of theirs brings tree_reap here), or, told
+ * to wait, after a bounded wait for them to go. */
+static void attempt_remove(bool wait)
+{
+	double until = now_seconds() + RELEASE_WAIT;
+
+	if (cg.attempt < 0 || !cg.attempt_killed)
+		return;
+	while (wait && cgroup_populated(cg.attempt) == 1 && now_seconds() < until)
+		poll(NULL, 0, 10);
+	if (cgroup_remove(cg.attempt_path) != 0 && errno != ENOENT) {
+		if (!wait)
+			return;
+		cli_warn("cannot remove the cgroup %s: %s", cg.attempt_path, strerror(errno));
+	}
+	close(cg.attempt);
+	cg.attempt = -1;
+}
+
+/* The cgroup path of an attempt: born in its fresh cgroup. 0 in the child, its pid in the
+ * supervisor; -1 with errno. Says in why when the kernel refused and keepers must do. */
+static pid_t attempt_fork_into_cgroup(char *why, size_t cap)
+{
+	pid_t pid;
+	int err;
+
+	attempt_remove(true); /* the last one's, killed when it ended */
+	cg.attempt = attempt_create();
+	if (cg.attempt >= 0) {
+		cg.attempt_killed = false;
+		if ((pid = cgroup_fork_into(cg.attempt)) >= 0)
+			return pid;
+	}
+	err = errno;
+	if (cg.attempt >= 0) {
+		close(cg.attempt);
+		rmdir(cg.attempt_path);
+		cg.attempt = -1;
+	}
+	errno = err;
+	/* Out of processes or memory: this attempt fails, and a later one tries again. */
+	if (err == EAGAIN || err == ENOMEM)
+		return -1;
+	/* ENOSYS, E2BIG: before Linux 5.7; EINVAL, EPERM, EACCES, EEXIST: the kernel or the
+	 * hierarchy will not have it. Keepers from now on. */
+	snprintf(why, cap, "--wait-cmd attempts cannot start in a cgroup of their own (%.4000s: %s): "
+		 "each runs under a keeper instead", cg.attempt_path, strerror(err));
+	cg.keeper = true;
+	return -2;
+}
+
+pid_t tree_fork_attempt(char *why, size_t cap)
 {
 	pid_t keeper, attempt;
 
-	/* Under a keeper on both paths. An attempts' cgroup killed a retried attempt that
-	 * went into it just after the previous one's cgroup.kill (tests/epr_fixture.bats). */
+	why[0] = '\0';
+	if (cg.fd >= 0 && !cg.keeper && (attempt = attempt_fork_into_cgroup(why, cap)) != -2)
+		return attempt;
 	keeper = fork();
 	if (keeper != 0)
 		return keeper;
@@ -340,12 +496,15 @@ pid_t tree_fork_attempt(void)
 	keep_attempt(attempt);
 }
 
-void tree_kill_attempt(pid_t attempt)
+void tree_kill_attempt(pid_t keeper)
 {
-	if (cg.attempt >= 0)
+	if (cg.attempt >= 0 && !cg.attempt_killed) {
 		cgroup_kill(cg.attempt);
-	else if (attempt > 0)
-		walk_signal(attempt, SIGKILL, 0);
+		cg.attempt_killed = true;
+		attempt_remove(false);
+	} else if (keeper > 0) {
+		walk_signal(keeper, SIGKILL, 0);
+	}
 }
 
 /* Removes the cgroup at path (fd), waiting a bounded time for killed members to leave. */
@@ -362,18 +521,16 @@ static void remove_cgroup(int fd, const char *path)
 
 void tree_release(void)
 {
-	if (cg.attempt >= 0) {
-		cgroup_kill(cg.attempt);
-		remove_cgroup(cg.attempt, cg.attempt_path);
-		cg.attempt = -1;
-	}
+	tree_kill_attempt(0);
+	attempt_remove(true);
 	if (cg.fd < 0)
 		return;
 	if (cg.events >= 0)
 		close(cg.events);
 	cg.events = -1;
-	remove_cgroup(cg.fd, cg.path);
+	remove_cgroup(cg.fd, cg.path); /* and the attempts' below it */
 	cg.fd = -1;
+	cg.attempts = false;
 	cg.path[0] = cg.rel[0] = '\0';
 	snprintf(cg.why, sizeof cg.why, "released");
 }

@@ -1,5 +1,5 @@
 /* What /proc says of a process that epr needs: when it started, which tells a reused pid,
- * its state and parent, and whose it is. One parser of /proc/PID/stat for all of them. */
+ * its state and parent, whose it is, and its name. One parser of /proc/PID/stat for all of them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -66,6 +66,23 @@ bool proc_running(pid_t pid, unsigned long long start)
 	/* A zombie runs no code and holds no port; PID 1 may never reap it. */
 	return start && proc_stat_read(pid, &st) == 0 && st.start == start && st.state != 'Z' &&
 	       st.state != 'X';
+}
+
+int proc_name(pid_t pid, char *out, size_t cap)
+{
+	char buf[64];
+	ssize_t n = pid > 0 ? read_proc(pid, "comm", buf, sizeof buf) : -1;
+
+	if (n <= 0 || cap == 0)
+		return -1;
+	if (buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	/* a name is the program's to set: it goes to a terminal */
+	for (ssize_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	snprintf(out, cap, "%s", buf);
+	return 0;
 }
 
 pid_t proc_parent(pid_t pid)

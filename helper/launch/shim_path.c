@@ -18,9 +18,12 @@ static bool is_regular_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* LD_PRELOAD splits on spaces and colons, so a path holding one cannot be preloaded. */
+/* LD_PRELOAD splits on spaces and colons, so a path holding one cannot be preloaded. path
+ * is realpath()'s, NULL when it failed. */
 static char *checked(char *path, const char *origin)
 {
+	if (!path)
+		cli_fail("%s: %s", origin, strerror(errno));
 	if (strpbrk(path, " :\t\n"))
 		cli_fail("%s: '%s' contains a space or a colon, which LD_PRELOAD cannot carry",
 			 origin, path);

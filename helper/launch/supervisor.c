@@ -164,8 +164,9 @@ static void register_launch(const struct launch_state *l)
 	struct launch_entry e = {
 		.supervisor = getpid(),
 		.supervisor_start = proc_start_time(getpid()),
-		.main = l->main_pid,
-		.main_start = l->main_reaped ? 0 : proc_start_time(l->main_pid),
+		.main = launch_main_pid(l),
+		.main_start = launch_main_pid(l) == l->main_pid && l->main_reaped ? 0
+			      : proc_start_time(launch_main_pid(l)),
 	};
 
 	if (l->options->env_file)
@@ -177,6 +178,9 @@ static void register_launch(const struct launch_state *l)
 	registry_set_command(&e, l->argv);
 	tree_snapshot(e.tree, sizeof e.tree);
 	snprintf(e.cgroup, sizeof e.cgroup, "%s", tree_cgroup());
+	/* What epr exec gives a client: this channel, and the sentinels CMD was given. */
+	snprintf(e.socket, sizeof e.socket, "%s", l->socket_name);
+	snprintf(e.ports, sizeof e.ports, "%s", getenv(EPR_ENV_PORTS) ? getenv(EPR_ENV_PORTS) : "");
 	if (registry_write(&e) != 0)
 		cli_warn("recording the launch in %s: %s", registry_dir(), strerror(errno));
 }
@@ -288,7 +292,6 @@ static int become_ready(struct launch_state *l)
 	launch_prune(l);
 	if (!launch_ready(l) || !wait_done(l))
 		return 0;
-	wait_cancel(l);
 	l->phase = LAUNCH_READY;
 	arm(0);
 	/* Whatever happened to the log's name since: $(epr start) must see its EOF now. */
@@ -305,6 +308,9 @@ static int become_ready(struct launch_state *l)
 	}
 	close(l->ready_fd);
 	l->ready_fd = -1;
+	/* Only now: every wait holds, so no attempt runs, and closing --wait-log's inotify
+	 * waits for an RCU grace period (milliseconds, tens on a busy host). */
+	wait_cancel(l);
 	register_launch(l);
 	if (!*tree_cgroup())
 		arm(SNAPSHOT_EVERY);
@@ -352,13 +358,27 @@ static int stop_launch(struct launch_state *l, double grace)
 	return l->foreground ? finish(l) : EXIT_SUCCESS;
 }
 
-/* Children exited, or a process that listened did. -1 to go on, else the
- * supervisor's exit status. */
-static int on_children(struct launch_state *l)
+/* Children exited (SIGCHLD), or a process that listened did (prune). -1 to go on, else
+ * the supervisor's exit status. */
+static int on_children(struct launch_state *l, bool prune)
 {
+	bool over;
 	char how[64];
 
-	if (tree_reap(l)) {
+	/* Before the reap: a message of a sender that just exited is judged while its zombie
+	 * still says where it was. */
+	if (l->phase == LAUNCH_STARTING && !l->foreground && l->wait.notify)
+		wait_notify_receive(l);
+	l->reaped_tree = false;
+	over = tree_reap(l);
+
+	/* --wait-notify: a server that exits before READY=1 will not say it, whatever runs on. */
+	if (l->phase == LAUNCH_STARTING && !l->foreground && l->main_reaped) {
+		describe_status(l->main_status, how, sizeof how);
+		if (wait_main_exited(l, how))
+			return fail_start(l, "%s %s", wait_failure(l));
+	}
+	if (over) {
 		/* The launch is over: its env file keeps what it last exported. */
 		if (l->phase == LAUNCH_STARTING && !l->foreground) {
 			describe_status(l->main_status, how, sizeof how);
@@ -371,7 +391,10 @@ static int on_children(struct launch_state *l)
 		describe_status(l->main_status, how, sizeof how);
 		return fail_start(l, "%s %s before listening", how);
 	}
-	/* A daemon's parent exited, or a worker: ports may have closed with it. */
+	/* A daemon's parent exited, or a worker: ports may have closed with it. A --wait-cmd
+	 * attempt closed none: its reap, every few ms while it is retried, asks no sock_diag. */
+	if (!prune && !l->reaped_tree)
+		return -1;
 	launch_prune(l);
 	if (l->phase == LAUNCH_READY)
 		register_launch(l);
@@ -399,15 +422,18 @@ static int on_signal(struct launch_state *l, const struct signalfd_siginfo *si)
 		return stop_launch(l, si->ssi_code == SI_QUEUE && si->ssi_int > 0 ? si->ssi_int / 1000.0
 									  : STOP_GRACE);
 	}
-	return on_children(l);
+	return on_children(l, false);
 }
 
-/* -t ran out: what is missing is said, the ports or the waits. */
+/* -t ran out: what is missing is said, the ports or the waits, after the ports that listen
+ * unmoved. */
 static int timed_out(struct launch_state *l)
 {
 	char msg[1024], why[sizeof msg - 128];
 	const char *plural = l->timeout == 1 ? "" : "s";
 
+	/* First what listens where epr was not told to move it: often the whole story. */
+	launch_unmoved_say(l);
 	if (!launch_ready(l)) {
 		snprintf(msg, sizeof msg, "%%s did not listen within %g second%s (%%s); stopping it",
 			 l->timeout, plural);
@@ -434,7 +460,8 @@ static int owner_exited(struct launch_state *l)
 
 /* Where each descriptor sits in the poll set; the exports' pidfds follow. */
 enum { P_SIGNALS, P_TIMER, P_OWNER, P_TREE, P_WAIT, P_CHANNEL = P_WAIT + WAIT_POLLFDS,
-       P_NOTIFIERS = P_CHANNEL + CHANNEL_POLLFDS, P_EXPORTS = P_NOTIFIERS + LAUNCH_MAX_NOTIFIERS };
+       P_NOTIFIERS = P_CHANNEL + CHANNEL_POLLFDS, P_PENDING = P_NOTIFIERS + LAUNCH_MAX_NOTIFIERS,
+       P_EXPORTS = P_PENDING + SECCOMP_PENDING_POLLFDS };
 
 static int loop(struct launch_state *l)
 {
@@ -455,6 +482,7 @@ static int loop(struct launch_state *l)
 		channel_pollfds(p + P_CHANNEL);
 		for (size_t i = 0; i < LAUNCH_MAX_NOTIFIERS; i++)
 			p[P_NOTIFIERS + i] = (struct pollfd){ l->notifiers[i], POLLIN, 0 };
+		seccomp_pending_pollfds(p + P_PENDING); /* connects the notifier answers later */
 		/* The processes that listen: their exit closes ports, which then go unexported. */
 		for (size_t i = 0; i < l->n_exports; i++) {
 			if (l->exports[i].pidfd < 0)
@@ -473,6 +501,7 @@ static int loop(struct launch_state *l)
 		}
 		if (p[P_OWNER].revents)
 			return owner_exited(l);
+		seccomp_pending_events(p + P_PENDING);
 		for (size_t i = 0; i < LAUNCH_MAX_NOTIFIERS; i++) {
 			int *notifier = &l->notifiers[i];
 
@@ -503,10 +532,12 @@ static int loop(struct launch_state *l)
 		while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
 			if ((rc = on_signal(l, &si)) >= 0)
 				return rc;
-		if (prune_due && (rc = on_children(l)) >= 0)
+		if (prune_due && (rc = on_children(l, true)) >= 0)
 			return rc;
 		if (l->phase == LAUNCH_STARTING && wait_wanted(&l->wait)) {
 			wait_events(l, p + P_WAIT);
+			if (wait_failure(l))
+				return fail_start(l, "%s %s", wait_failure(l));
 			/* Once the ports have listened, a wait that now holds may finish the start. */
 			if (l->wait.begun && wait_done(l) && (rc = become_ready(l)) != 0)
 				return rc;
@@ -564,8 +595,8 @@ int supervisor_run(struct launch_state *l)
 		return EXIT_FAILURE;
 	}
 	/* Before CMD runs, so that no line of its log is missed. */
-	if (wait_wanted(&l->wait) && wait_setup(l) != 0) {
-		cli_warn("cannot follow the log %s for --wait-log: %s", l->log, strerror(errno));
+	if (wait_wanted(&l->wait) && wait_setup(l, how, sizeof how) != 0) {
+		cli_warn("%s", how);
 		remove_files(l, false);
 		tree_release();
 		return EXIT_FAILURE;

@@ -1,7 +1,9 @@
 /* The seccomp interceptor feeding the launch: a notified bind or listen of any process of
  * the tree becomes a call of the same launch_bind() / launch_listened() the shim's requests
- * reach, on the supervisor's own copy of the target's socket (pidfd_getfd). Nothing is
- * ever written into the target. */
+ * reach, on the supervisor's own copy of the target's socket (pidfd_getfd); a connect or
+ * send to a sentinel on this host asks launch_connect() where it goes, whichever notifier
+ * it came from. A client's (epr exec's CMD) binds and listens are its own, and the kernel
+ * runs them as made. Nothing is ever written into the target. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -35,8 +37,11 @@ static int on_bind(void *ctx, pid_t tgid, int fd, const struct sockaddr *addr, s
 {
 	struct launch_state *l = ctx;
 	unsigned port;
-	int rc = launch_bind(l, fd, addr, len, &port, tgid);
+	int rc;
 
+	if (l->serving_client)
+		return INTERCEPT_CONTINUE;
+	rc = launch_bind(l, fd, addr, len, &port, tgid);
 	if (rc == POLICY_PASS)
 		return INTERCEPT_CONTINUE;
 	if (rc == 0)
@@ -48,13 +53,45 @@ static int on_bind(void *ctx, pid_t tgid, int fd, const struct sockaddr *addr, s
  * credentials), then exports, as the shim does. */
 static int on_listen(void *ctx, pid_t tgid, int fd, int backlog)
 {
+	const struct launch_state *l = ctx;
 	int rc;
 
+	if (l->serving_client)
+		return INTERCEPT_CONTINUE;
 	if (listen(fd, backlog) < 0)
 		return errno;
 	rc = launch_listened(ctx, fd, tgid);
 	if (rc)
 		shutdown(fd, SHUT_RD); /* the program must not keep a listener it believes failed */
+	return rc;
+}
+
+static void say_redirected(const struct sockaddr *addr, socklen_t len, int rc, unsigned port)
+{
+	int asked = address_port(addr, len);
+	char host[INET6_ADDRSTRLEN] = "?";
+	const void *a = addr->sa_family == AF_INET6
+				? (const void *)&((const struct sockaddr_in6 *)addr)->sin6_addr
+				: (const void *)&((const struct sockaddr_in *)addr)->sin_addr;
+
+	inet_ntop(addr->sa_family, a, host, sizeof host);
+	if (rc == 0)
+		cli_warn("connect %s port %d -> %u (seccomp)", host, asked, port);
+	else
+		cli_warn("connect %s port %d: refused, the launch has no port for it yet (seccomp)",
+			 host, asked);
+}
+
+/* Every connect of the program comes here: pass-through costs no system call. */
+static int on_redirect(void *ctx, const struct sockaddr *addr, socklen_t len, unsigned *port)
+{
+	const struct launch_state *l = ctx;
+	int rc = launch_connect(l, addr, len, port);
+
+	if (rc == POLICY_PASS)
+		return INTERCEPT_CONTINUE;
+	if (l->options->verbose)
+		say_redirected(addr, len, rc, *port);
 	return rc;
 }
 
@@ -66,7 +103,11 @@ static void on_error(void *ctx, pid_t tid, int err, const char *why)
 
 bool launch_seccomp_serve(struct launch_state *l, int listener)
 {
-	static const struct intercept_ops ops = { on_bind, on_listen, on_error };
+	static const struct intercept_ops ops = {
+		.bind = on_bind, .listen = on_listen, .error = on_error, .redirect = on_redirect,
+	};
 
+	/* For the callbacks, which see the launch and not the listener. */
+	l->serving_client = launch_notifier_client(l, listener);
 	return seccomp_handle(listener, &ops, l) != -ENOENT;
 }

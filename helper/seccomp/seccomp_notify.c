@@ -1,6 +1,8 @@
 /* The supervisor's half of seccomp interception: one notification in, one answer out. A call
  * that may be a candidate is acted on or failed, never passed on unread: CONTINUE is only for
- * calls that are certainly not ours (another family, or one the kernel refuses itself). */
+ * calls that are certainly not ours (another family, a destination the policy leaves alone,
+ * or one the kernel refuses itself). A redirected connect or send is made on a copy of the
+ * socket by seccomp_redirect.c. */
 #include "seccomp_notify.h"
 
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "seccomp_arch.h"
+#include "seccomp_call.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd of one thread, not of its thread group */
@@ -32,20 +35,11 @@ struct pidfd_info_v0 {
 #define PIDFD_INFO_PID_V0 1
 #define PIDFD_GET_INFO_V0 _IOWR(0xFF, 11, struct pidfd_info_v0)
 
-/* One notification, read into our own memory. */
-struct call {
-	pid_t tid;                    /* the notifying thread */
-	int target_fd;                /* the socket's number in that thread's own file table */
-	bool is_bind;
-	struct sockaddr_storage addr; /* bind: our copy of the sockaddr */
-	socklen_t len;
-	uint64_t cookie;              /* bind: the socket's SO_COOKIE once fetched; 0: unknown */
-};
-
-/* Binds whose answer the kernel dropped (a signal interrupted the wait) after the callback
- * had bound the socket: the restarted call, or the program's retry after EINTR, finds the
- * socket bound by us and is told 0. Keyed by SO_COOKIE, which the kernel never reuses, and
- * the address asked. The supervisor is single-threaded. */
+/* Binds (and redirected connects) whose answer the kernel dropped (a signal interrupted the
+ * wait) after the callback had bound (connected) the socket: the restarted call, or the
+ * program's retry after EINTR, finds the socket bound (connected) by us and is told 0. Keyed
+ * by SO_COOKIE, which the kernel never reuses, the call and the address asked. The
+ * supervisor is single-threaded. */
 #define LOST_ANSWERS 16
 static struct call lost[LOST_ANSWERS];
 static unsigned lost_next;
@@ -58,8 +52,8 @@ static void remember_lost(const struct call *c)
 static bool answer_was_lost(const struct call *c)
 {
 	for (unsigned i = 0; i < LOST_ANSWERS; i++) {
-		if (lost[i].cookie && lost[i].cookie == c->cookie && lost[i].len == c->len &&
-		    memcmp(&lost[i].addr, &c->addr, c->len) == 0) {
+		if (lost[i].cookie && lost[i].cookie == c->cookie && lost[i].kind == c->kind &&
+		    lost[i].len == c->len && memcmp(&lost[i].addr, &c->addr, c->len) == 0) {
 			lost[i].cookie = 0;
 			return true;
 		}
@@ -72,9 +66,7 @@ static int id_valid(int listener, __u64 id)
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-/* The answer. A target that died or was interrupted meanwhile (ENOENT) is not an error, but
- * *lost says so. */
-static int respond(int listener, __u64 id, int result, bool *lost_answer)
+int seccomp_answer(int listener, __u64 id, int result, const struct call *c)
 {
 	struct seccomp_notif_resp resp;
 
@@ -82,13 +74,19 @@ static int respond(int listener, __u64 id, int result, bool *lost_answer)
 	resp.id = id;
 	if (result == INTERCEPT_CONTINUE)
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	else if (result == 0)
+		resp.val = c->value;
 	else
 		resp.error = -result;
-	*lost_answer = false;
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0)
 		return 0;
-	*lost_answer = errno == ENOENT;
-	return *lost_answer ? 0 : -errno;
+	if (errno != ENOENT)
+		return -errno;
+	/* The target died or was interrupted meanwhile: not an error, but a bind or connect
+	 * made for it must be owned up to when it comes again. */
+	if (result == 0 && c->cookie && (c->kind == CALL_BIND || c->kind == CALL_CONNECT))
+		remember_lost(c);
+	return 0;
 }
 
 /* Fails the call with err and says why in one line: a sentinel is never bound silently. */
@@ -107,32 +105,72 @@ static int refuse(const struct intercept_ops *ops, void *ctx, const struct call 
 	return err;
 }
 
-/* Copies the bind's sockaddr from the thread's memory: 0, INTERCEPT_CONTINUE when the call is
- * not ours (the kernel refuses a bad length or pointer itself, with its own errno; a family
- * that is not inet is no port of ours), or the errno to fail it with. */
-static int read_address(struct call *c, uint64_t ptr, uint64_t len, const struct intercept_ops *ops,
-			void *ctx)
+/* Copies len bytes at the thread's ptr into ours: 0, INTERCEPT_CONTINUE when the kernel
+ * would fail the call itself (EFAULT: a bad pointer), or the errno to fail it with. */
+static int read_target(struct call *c, void *into, uint64_t ptr, size_t len,
+		       const struct intercept_ops *ops, void *ctx, const char *what)
 {
-	struct iovec local = { .iov_base = &c->addr };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)ptr };
-	ssize_t got;
-
-	if (len < sizeof(sa_family_t) || len > sizeof(c->addr))
-		return INTERCEPT_CONTINUE;
-	c->len = (socklen_t)len;
-	local.iov_len = remote.iov_len = c->len;
-	memset(&c->addr, 0, sizeof(c->addr));
+	struct iovec local = { .iov_base = into, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)ptr, .iov_len = len };
 	/* The thread, not the leader: a leader that exited has no memory to read. */
-	got = process_vm_readv(c->tid, &local, 1, &remote, 1, 0);
-	if (got == (ssize_t)c->len) {
-		sa_family_t f = c->addr.ss_family;
-		return f == AF_INET || f == AF_INET6 || f == AF_UNSPEC ? 0 : INTERCEPT_CONTINUE;
-	}
+	ssize_t got = process_vm_readv(c->tid, &local, 1, &remote, 1, 0);
+
+	if (got == (ssize_t)len)
+		return 0;
 	if (got >= 0 || errno == EFAULT)
 		return INTERCEPT_CONTINUE;
 	if (errno == ESRCH)
 		return ESRCH; /* the thread is gone: nobody reads this answer */
-	return refuse(ops, ctx, c, errno, "process_vm_readv of the bind address");
+	return refuse(ops, ctx, c, errno, what);
+}
+
+/* Copies the call's sockaddr from the thread's memory: 0, INTERCEPT_CONTINUE when the call is
+ * not ours (the kernel refuses a bad length or pointer itself, with its own errno; a family
+ * that is not inet is no port of ours; AF_UNSPEC binds as AF_INET but disconnects a connect),
+ * or the errno to fail it with. */
+static int read_address(struct call *c, uint64_t ptr, uint64_t len, const struct intercept_ops *ops,
+			void *ctx)
+{
+	sa_family_t f;
+	int rc;
+
+	if (len < sizeof(sa_family_t) || len > sizeof(c->addr))
+		return INTERCEPT_CONTINUE;
+	c->len = (socklen_t)len;
+	memset(&c->addr, 0, sizeof(c->addr));
+	rc = read_target(c, &c->addr, ptr, c->len, ops, ctx,
+			 c->kind == CALL_BIND ? "process_vm_readv of the bind address"
+					      : "process_vm_readv of the destination");
+	if (rc != 0)
+		return rc;
+	f = c->addr.ss_family;
+	if (f == AF_INET || f == AF_INET6 || (f == AF_UNSPEC && c->kind == CALL_BIND))
+		return 0;
+	return INTERCEPT_CONTINUE;
+}
+
+/* A connect's or send's destination: connect(fd, addr, len), sendto(fd, buf, n, flags, addr,
+ * len), sendmsg(fd, msg, flags) with msg->msg_name. As read_address. */
+static int read_destination(struct call *c, const struct seccomp_notif *n,
+			    const struct intercept_ops *ops, void *ctx)
+{
+	const __u64 *arg = n->data.args;
+	int rc;
+
+	if (c->kind == CALL_CONNECT)
+		return read_address(c, arg[1], arg[2], ops, ctx);
+	if (c->kind == CALL_SENDTO)
+		return arg[5] == 0 ? INTERCEPT_CONTINUE : read_address(c, arg[4], arg[5], ops, ctx);
+	rc = read_target(c, &c->msg, arg[1], sizeof(c->msg), ops, ctx,
+			 "process_vm_readv of the msghdr");
+	if (rc != 0)
+		return rc;
+	if (!c->msg.msg_name || !c->msg.msg_namelen)
+		return INTERCEPT_CONTINUE; /* a connected socket's send */
+	/* The kernel cuts a longer msg_namelen to a sockaddr_storage (__copy_msghdr). */
+	return read_address(c, (uintptr_t)c->msg.msg_name,
+			    c->msg.msg_namelen < sizeof(c->addr) ? c->msg.msg_namelen : sizeof(c->addr),
+			    ops, ctx);
 }
 
 /* inet_bind() reads AF_UNSPEC with INADDR_ANY as AF_INET (a compatibility rule); so must we, or
@@ -178,9 +216,24 @@ static pid_t thread_group(int pidfd, pid_t tid)
 	return tid;
 }
 
-/* The call, on the supervisor's copy fd of the thread's socket. */
+/* Whether a send on this socket goes where its destination says. A TCP socket ignores it
+ * (except to open a connection with MSG_FASTOPEN): its send stays in the kernel, which
+ * may block on a full buffer as the program expects. */
+static bool destination_counts(const struct call *c, const struct seccomp_notif *n, int fd)
+{
+	int type = 0, flags = (int)n->data.args[c->kind == CALL_SENDTO ? 3 : 2];
+	socklen_t len = sizeof(type);
+
+	if (c->kind != CALL_SENDTO && c->kind != CALL_SENDMSG)
+		return true;
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM ||
+	       (flags & MSG_FASTOPEN);
+}
+
+/* The call, on the supervisor's copy fd of the thread's socket. For a connect or send,
+ * redirect is what ops->redirect said (0 with port, or an errno). */
 static int act(int listener, const struct seccomp_notif *n, const struct intercept_ops *ops,
-	       void *ctx, struct call *c, int pidfd, int fd)
+	       void *ctx, struct call *c, int pidfd, int fd, int redirect, unsigned port)
 {
 	int domain = 0;
 	socklen_t len = sizeof(domain);
@@ -191,9 +244,11 @@ static int act(int listener, const struct seccomp_notif *n, const struct interce
 		return errno == ENOTSOCK ? INTERCEPT_CONTINUE : refuse(ops, ctx, c, errno, "SO_DOMAIN");
 	if (domain != AF_INET && domain != AF_INET6)
 		return INTERCEPT_CONTINUE;
-	if (c->is_bind) {
-		if (!read_as_the_kernel(c, domain))
-			return INTERCEPT_CONTINUE;
+	if (c->kind == CALL_BIND && !read_as_the_kernel(c, domain))
+		return INTERCEPT_CONTINUE;
+	if (!destination_counts(c, n, fd))
+		return INTERCEPT_CONTINUE;
+	if (c->kind == CALL_BIND || c->kind == CALL_CONNECT) {
 		len = sizeof(c->cookie);
 		if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c->cookie, &len) < 0)
 			c->cookie = 0;
@@ -203,31 +258,77 @@ static int act(int listener, const struct seccomp_notif *n, const struct interce
 	/* What we read belongs to this call only while the call still waits. */
 	if (!id_valid(listener, n->id))
 		return ESRCH; /* interrupted or killed: nobody reads this answer */
-	if (c->is_bind)
+	switch (c->kind) {
+	case CALL_BIND:
 		return ops->bind(ctx, thread_group(pidfd, c->tid), fd, (const struct sockaddr *)&c->addr,
 				 c->len);
-	return ops->listen(ctx, thread_group(pidfd, c->tid), fd, (int)n->data.args[1]);
+	case CALL_LISTEN:
+		return ops->listen(ctx, thread_group(pidfd, c->tid), fd, (int)n->data.args[1]);
+	default:
+		return redirect ? redirect : seccomp_redirect(listener, n, c, fd, pidfd, port);
+	}
 }
 
-/* The answer to one notification: a result for respond(). */
+static enum call_kind kind_of(const struct seccomp_notif *n)
+{
+	if (n->data.arch != SECCOMP_ARCH_NATIVE)
+		return CALL_OTHER;
+	switch (n->data.nr) {
+	case __NR_bind:
+		return CALL_BIND;
+	case __NR_listen:
+		return CALL_LISTEN;
+	case __NR_connect:
+		return CALL_CONNECT;
+	case __NR_sendto:
+		return CALL_SENDTO;
+	case __NR_sendmsg:
+		return CALL_SENDMSG;
+	default:
+		return CALL_OTHER;
+	}
+}
+
+/* What the call needs read before the socket is taken: 0 to go on, or the answer. A connect
+ * or send is judged by its destination alone, so that a pass-through costs one read. */
+static int read_call(const struct seccomp_notif *n, const struct intercept_ops *ops, void *ctx,
+		     struct call *c, int *redirect, unsigned *port)
+{
+	int rc;
+
+	switch (c->kind) {
+	case CALL_BIND:
+		return ops->bind ? read_address(c, n->data.args[1], n->data.args[2], ops, ctx)
+				 : INTERCEPT_CONTINUE;
+	case CALL_LISTEN:
+		return ops->listen ? 0 : INTERCEPT_CONTINUE;
+	case CALL_OTHER:
+		/* The filter notifies only these; anything else cannot be read here. */
+		return refuse(ops, ctx, c, ENOSYS, "a system call the notifier cannot read");
+	default:
+		if (!ops->redirect)
+			return INTERCEPT_CONTINUE;
+		rc = read_destination(c, n, ops, ctx);
+		if (rc != 0)
+			return rc;
+		*redirect = ops->redirect(ctx, (const struct sockaddr *)&c->addr, c->len, port);
+		return *redirect == INTERCEPT_CONTINUE ? INTERCEPT_CONTINUE : 0;
+	}
+}
+
+/* The answer to one notification: a result for seccomp_answer(), or SECCOMP_DEFERRED. */
 static int handle(int listener, const struct seccomp_notif *n, const struct intercept_ops *ops,
 		  void *ctx, struct call *c)
 {
-	int pidfd, fd, result;
+	int pidfd, fd, result, redirect = 0;
+	unsigned port = 0;
 
 	c->tid = (pid_t)n->pid;
 	c->target_fd = (int)n->data.args[0];
-	c->is_bind = n->data.nr == __NR_bind;
-	/* The filter notifies native bind and listen only; anything else cannot be read here. */
-	if (n->data.arch != SECCOMP_ARCH_NATIVE || (!c->is_bind && n->data.nr != __NR_listen))
-		return refuse(ops, ctx, c, ENOSYS, "a system call the notifier cannot read");
-	if (c->is_bind ? !ops->bind : !ops->listen)
-		return INTERCEPT_CONTINUE;
-	if (c->is_bind) {
-		result = read_address(c, n->data.args[1], n->data.args[2], ops, ctx);
-		if (result != 0)
-			return result;
-	}
+	c->kind = kind_of(n);
+	result = read_call(n, ops, ctx, c, &redirect, &port);
+	if (result != 0)
+		return result;
 	pidfd = thread_pidfd(c->tid);
 	if (pidfd == -ESRCH)
 		return ESRCH; /* the thread is gone */
@@ -245,9 +346,11 @@ static int handle(int listener, const struct seccomp_notif *n, const struct inte
 			return result;
 		return refuse(ops, ctx, c, result, "pidfd_getfd of the socket");
 	}
-	result = act(listener, n, ops, ctx, c, pidfd, fd);
-	close(fd);
-	close(pidfd);
+	result = act(listener, n, ops, ctx, c, pidfd, fd, redirect, port);
+	if (result != SECCOMP_DEFERRED) { /* else the pending connect keeps both */
+		close(fd);
+		close(pidfd);
+	}
 	return result;
 }
 
@@ -256,8 +359,7 @@ int seccomp_handle(int listener, const struct intercept_ops *ops, void *ctx)
 	struct seccomp_notif n;
 	struct pollfd p = { .fd = listener, .events = POLLIN };
 	struct call c;
-	bool lost_answer;
-	int ready, result, rc;
+	int ready, result;
 
 	do
 		ready = poll(&p, 1, 0);
@@ -273,8 +375,5 @@ int seccomp_handle(int listener, const struct intercept_ops *ops, void *ctx)
 		return errno == ENOENT || errno == EINTR ? 0 : -errno;
 	memset(&c, 0, sizeof(c));
 	result = handle(listener, &n, ops, ctx, &c);
-	rc = respond(listener, n.id, result, &lost_answer);
-	if (lost_answer && c.is_bind && result == 0 && c.cookie)
-		remember_lost(&c);
-	return rc;
+	return result == SECCOMP_DEFERRED ? 0 : seccomp_answer(listener, n.id, result, &c);
 }

@@ -1,7 +1,7 @@
 /* epr start's waits beyond "it listens" (see launch_wait.h): what they share, and the
- * driving of all three from the supervisor's poll loop. Each wait is a file of its own:
- * wait_log.c, wait_cmd.c, wait_http.c. Failed attempts are retried after a delay that
- * doubles up to WAIT_RETRY_MAX, on one timerfd. */
+ * driving of all four from the supervisor's poll loop. Each wait is a file of its own:
+ * wait_log.c, wait_cmd.c, wait_http.c, wait_notify.c. Failed attempts are retried after a
+ * short fixed delay (HTTP_RETRY, CMD_RETRY), on one timerfd. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,21 +12,11 @@
 
 #include "launch.h"
 
-#define RETRY_FIRST 0.02
 #define LOG_RESCAN 0.1      /* without inotify, the log is read again this often */
 
 bool wait_wanted(const struct launch_wait *w)
 {
-	return w->log_pattern || w->cmd || w->http_path;
-}
-
-double wait_retry_delay(unsigned tries)
-{
-	double d = RETRY_FIRST;
-
-	while (tries-- > 0 && d < WAIT_RETRY_MAX)
-		d *= 2;
-	return d < WAIT_RETRY_MAX ? d : WAIT_RETRY_MAX;
+	return w->log_pattern || w->cmd || w->http_path || w->notify;
 }
 
 /* Copies text into out as one printable line: control characters become spaces, trailing
@@ -81,16 +71,25 @@ void wait_last_line(const char *text, size_t len, char *out, size_t cap)
 	wait_printable(out, cap, text + start, len - start);
 }
 
-int wait_setup(struct launch_state *l)
+int wait_setup(struct launch_state *l, char *why, size_t cap)
 {
 	struct launch_wait *w = &l->wait;
 
 	w->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	w->inotify = w->log_fd = w->cmd_out = w->http_fd = -1;
-	if (w->timer < 0)
+	w->inotify = w->log_fd = w->cmd_out = w->http_fd = w->notify_fd = -1;
+	if (w->timer < 0) {
+		snprintf(why, cap, "timerfd: %s", strerror(errno));
 		return -1;
-	if (w->log_pattern && wait_log_open(w, l->log) != 0)
+	}
+	if (w->log_pattern && wait_log_open(w, l->log) != 0) {
+		snprintf(why, cap, "cannot follow the log %s for --wait-log: %s", l->log, strerror(errno));
 		return -1;
+	}
+	if (w->notify && wait_notify_open(w) != 0) {
+		snprintf(why, cap, "cannot bind a socket for --wait-notify's NOTIFY_SOCKET: %s",
+			 strerror(errno));
+		return -1;
+	}
 	rearm(w);
 	return 0;
 }
@@ -123,7 +122,7 @@ static void advance(struct launch_state *l)
 static bool all_done(const struct launch_wait *w)
 {
 	return (!w->log_pattern || w->log_done) && (!w->cmd || w->cmd_done) &&
-	       (!w->http_path || w->http_done);
+	       (!w->http_path || w->http_done) && (!w->notify || w->notify_done);
 }
 
 bool wait_done(struct launch_state *l)
@@ -153,6 +152,7 @@ void wait_pollfds(const struct launch_state *l, struct pollfd *p)
 	p[1] = (struct pollfd){ w->cmd_out, POLLIN, 0 };
 	p[2] = (struct pollfd){ w->http_fd, w->http_sent ? POLLIN : POLLOUT, 0 };
 	p[3] = (struct pollfd){ w->timer, POLLIN, 0 };
+	p[4] = (struct pollfd){ w->notify_fd, POLLIN, 0 }; /* after READY=1 too: a MAINPID= */
 }
 
 void wait_events(struct launch_state *l, const struct pollfd *p)
@@ -172,6 +172,8 @@ void wait_events(struct launch_state *l, const struct pollfd *p)
 		wait_cmd_read(w);
 	if (p[2].fd >= 0 && p[2].fd == w->http_fd && p[2].revents)
 		wait_http_event(l, p[2].revents);
+	if (p[4].fd >= 0 && p[4].fd == w->notify_fd && p[4].revents)
+		wait_notify_receive(l);
 	if (p[3].revents & POLLIN) {
 		uint64_t expired;
 
@@ -220,6 +222,23 @@ void wait_describe(const struct launch_state *l, char *out, size_t cap)
 			 w->http_last[0] ? w->http_last : w->http_fd >= 0 ? "no answer yet" : "never tried");
 		add(out, cap, account);
 	}
+	if (w->notify && !w->notify_done) {
+		wait_notify_describe(w, account, sizeof account);
+		add(out, cap, account);
+	}
+}
+
+const char *wait_failure(const struct launch_state *l)
+{
+	return l->wait.failed[0] ? l->wait.failed : NULL;
+}
+
+bool wait_main_exited(struct launch_state *l, const char *how)
+{
+	/* An ERRNO= it sent before it exited says more than the exit. */
+	if (wait_notify_missing(l) && !wait_failure(l))
+		wait_notify_exited(l, how);
+	return wait_failure(l) != NULL;
 }
 
 void wait_cancel(struct launch_state *l)
@@ -243,5 +262,6 @@ void wait_cancel(struct launch_state *l)
 	CLOSE(w->inotify);
 	CLOSE(w->log_fd);
 	CLOSE(w->timer);
+	CLOSE(w->notify_fd);
 #undef CLOSE
 }

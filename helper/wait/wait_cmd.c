@@ -1,5 +1,5 @@
-/* --wait-cmd: attempts of /bin/sh -c CMD in a process group and a cgroup of their own (or,
- * without a cgroup, under a keeper of their own: see tree_fork_attempt), with the launch's
+/* --wait-cmd: attempts of /bin/sh -c CMD in a process group and a fresh cgroup of their own
+ * (or, without a cgroup, under a keeper of their own: see tree_fork_attempt), with the launch's
  * EPR_* values and without the shim; their output comes through a pipe, their status
  * through tree_reap(). */
 #include <errno.h>
@@ -28,6 +28,7 @@ static void cmd_environment(const struct launch_state *l)
 	unsetenv(EPR_ENV_ENV_FILE);
 	unsetenv(EPR_ENV_TREE);
 	unsetenv(EPR_ENV_BOUND);
+	unsetenv("NOTIFY_SOCKET"); /* the server's (--wait-notify) or the caller's: not for a probe */
 	if (l->wait.caller_preload)
 		setenv("LD_PRELOAD", l->wait.caller_preload, 1);
 	else
@@ -66,6 +67,7 @@ static _Noreturn void cmd_child(const struct launch_state *l, int out)
 void wait_cmd_begin(struct launch_state *l)
 {
 	struct launch_wait *w = &l->wait;
+	char why[4600];
 	int out[2];
 
 	if (pipe2(out, O_CLOEXEC) != 0) {
@@ -73,10 +75,12 @@ void wait_cmd_begin(struct launch_state *l)
 		w->cmd_next = now_seconds() + WAIT_RETRY_MAX;
 		return;
 	}
-	w->cmd_pid = tree_fork_attempt();
+	w->cmd_pid = tree_fork_attempt(why, sizeof why);
 	if (w->cmd_pid == 0)
 		cmd_child(l, out[1]);
 	close(out[1]);
+	if (why[0] && l->options->verbose)
+		cli_warn("%s: %s", l->name, why);
 	if (w->cmd_pid < 0) {
 		snprintf(w->cmd_last, sizeof w->cmd_last, "could not run: fork: %s", strerror(errno));
 		close(out[0]);
@@ -134,7 +138,7 @@ void wait_cmd_finish(struct launch_wait *w)
 		w->cmd_out = -1;
 	}
 	kill(-w->cmd_pid, SIGKILL); /* what it left in its group */
-	tree_kill_attempt(0);       /* and anywhere else: a daemon that called setsid() */
+	tree_kill_attempt(0);       /* and in its cgroup: a daemon that called setsid() */
 	w->cmd_pid = 0;
 	if (WIFEXITED(w->cmd_status) && WEXITSTATUS(w->cmd_status) == 0) {
 		w->cmd_done = true;
@@ -149,7 +153,7 @@ void wait_cmd_finish(struct launch_wait *w)
 		snprintf(w->cmd_last, sizeof w->cmd_last, "%s: \"%s\"", how, said);
 	else
 		snprintf(w->cmd_last, sizeof w->cmd_last, "%s, printing nothing", how);
-	w->cmd_next = now_seconds() + wait_retry_delay(w->cmd_tries++);
+	w->cmd_next = now_seconds() + CMD_RETRY;
 }
 
 bool wait_reaped(struct launch_state *l, pid_t pid, int status)

@@ -37,7 +37,7 @@ void wait_http_fail(struct launch_wait *w, const char *fmt, const char *detail)
 	if (w->http_fd >= 0)
 		close(w->http_fd);
 	w->http_fd = -1;
-	w->http_next = now_seconds() + wait_retry_delay(w->http_tries++);
+	w->http_next = now_seconds() + HTTP_RETRY;
 }
 
 void wait_http_begin(struct launch_state *l)

@@ -1,6 +1,6 @@
 /* libFuzzer: arbitrary bytes as the sockaddr of a bind, with an arbitrary length.
  * address_port must read only what len covers (the buffer is exactly len bytes, so ASan
- * sees any read past it); what it accepts, address_copy/reservation/other_loopback must
+ * sees any read past it), and so must address_is_local; what it accepts, address_copy/reservation/other_loopback must
  * turn into well-formed AF_INET/AF_INET6 sockaddrs of the right length.
  *
  * Input: 2 bytes (little endian) of len, then the sockaddr's bytes (zero-padded to len). */
@@ -80,8 +80,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !(family == AF_INET6 && len >= 24))
 			abort();
 
+		/* Reads only what address_port accepted (ASan), and agrees with the copy. */
+		int local = address_is_local((const struct sockaddr *)buf);
+
 		address_copy(&asked, (const struct sockaddr *)buf, len);
 		check_well_formed(&asked);
+		if (local != address_is_local((const struct sockaddr *)&asked.sa))
+			abort();
 		if (asked.sa.ss_family != family || port_of(&asked) != port)
 			abort();
 		size_t n = len < asked.len ? len : asked.len;

@@ -2,7 +2,9 @@
 """fork_runner.py: a tree that only SIGKILL stops, and that a pid snapshot cannot hold: it
 listens on 127.0.0.1 port 0 and ignores SIGTERM; one child stops itself (SIGSTOP); another
 forks and exits in a loop, so that its pid changes all the time (for 60 s at most: a pid
-that hops is hard to clean up after a failed test). Prints the port."""
+that hops is hard to clean up after a failed test). Prints the port. Its arguments are
+ignored: a test passes its own directory, so that pgrep -f finds its runner and no other
+suite's."""
 import os
 import signal
 import socket

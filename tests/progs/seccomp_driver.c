@@ -194,7 +194,7 @@ static _Noreturn void usage(void)
 int main(int argc, char *argv[])
 {
 	struct policy policy;
-	struct intercept_ops ops = { on_bind, on_listen, on_error };
+	struct intercept_ops ops = { .bind = on_bind, .listen = on_listen, .error = on_error };
 	double limit = 30, deadline;
 	int channel[2], listener, opt, status = 0, child_gone = 0, killed = 0;
 	pid_t child;

@@ -1,11 +1,13 @@
 """A server that listens at once but is not ready at once, like postgres or a search engine:
 GET /health answers 503 until DELAY seconds (argv[2], default 1) after it listens, then
 200. Every other path is 404. It prints "listening" when it listens and "ready" when
-/health turns 200, for the log; with $SLOW_HEALTH_STAMP set, it also writes the
-CLOCK_MONOTONIC time of that moment into that file, for bench/waits.py.
+/health turns 200, for the log, and then, with $NOTIFY_SOCKET set (epr start
+--wait-notify), says READY=1 there as sd_notify(3) does; with $SLOW_HEALTH_STAMP set, it
+first writes the CLOCK_MONOTONIC time of that moment into that file, for bench/waits.py.
 Usage: slow_health.py PORT [DELAY]."""
 import http.server
 import os
+import socket
 import sys
 import threading
 import time
@@ -41,6 +43,10 @@ def become_ready():
         with open(stamp, "w") as out:
             out.write("%.6f\n" % time.clock_gettime(time.CLOCK_MONOTONIC))
     print("ready to serve", flush=True)
+    notify = os.environ.get("NOTIFY_SOCKET")
+    if notify:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as out:
+            out.sendto(b"READY=1", "\0" + notify[1:] if notify.startswith("@") else notify)
 
 
 threading.Thread(target=become_ready, daemon=True).start()

@@ -2,11 +2,6 @@
 # in the stop's grace period.
 import signal, socket, time
 
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(8)
-
-
 def on_term(sig, frame):
     t = socket.socket()
     try:
@@ -16,6 +11,11 @@ def on_term(sig, frame):
         print("bind during the stop: failed with errno", e.errno, flush=True)
 
 
+# The handler before the listen: epr start returns once the port listens, and a stop sent
+# then must find it in place, not kill the server before it is set.
 signal.signal(signal.SIGTERM, on_term)
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
 for _ in range(120):
     time.sleep(1)

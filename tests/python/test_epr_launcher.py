@@ -2,6 +2,7 @@
 import os
 import socket
 import sys
+import time
 
 import pytest
 
@@ -18,6 +19,15 @@ def answers(port):
         return False
 
 
+def log_shows(server, text, seconds=10):
+    """cli_listen prints its port just after its listen, which may be after epr start has
+    returned: wait for the line, bounded."""
+    deadline = time.monotonic() + seconds
+    while text not in server.log_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return text in server.log_text()
+
+
 def test_a_sentinel_server_gets_its_port_and_is_stopped():
     server = epr.Server([sys.executable, LISTEN, "127.0.0.1", "8000", "600"], ports=[8000])
     with server:
@@ -26,12 +36,13 @@ def test_a_sentinel_server_gets_its_port_and_is_stopped():
         assert server.port_list == [server.port]
         assert answers(server.port)
         assert os.path.isfile(server.env_file)
-        assert str(server.port) in server.log_text()  # cli_listen prints its port
+        # cli_listen prints getsockname()'s port: in a launch, the sentinel it asked for
+        assert log_shows(server, "8000")
         port, env_file = server.port, server.env_file
     assert not server.running
     assert not answers(port)
     assert not os.path.exists(env_file)
-    assert str(port) in server.log_text()  # the log, as it was when stopped
+    assert "8000" in server.log_text()  # the log, as it was when stopped
     server.stop()  # twice is fine
 
 
@@ -75,6 +86,16 @@ def test_wait_http_returns_once_the_server_serves():
     with pytest.raises(epr.EprError) as raised:
         epr.Server([sys.executable, SLOW, "0", "0"], wait_http="/missing", timeout=1).start()
     assert "status 404" in str(raised.value)
+
+
+def test_wait_notify_returns_once_the_server_says_ready():
+    # slow_health.py says READY=1 on NOTIFY_SOCKET when /health turns 200
+    with epr.Server([sys.executable, SLOW, "0", "0.5"], wait_notify=True) as server:
+        assert http_status(server.port, "/health") == 200
+    with pytest.raises(epr.EprError) as raised:
+        epr.Server([sys.executable, LISTEN, "127.0.0.1", "0", "600"], wait_notify=True,
+                   timeout=1).start()
+    assert "no READY=1 from the server (NOTIFY_SOCKET=@epr-notify-" in str(raised.value)
 
 
 def test_a_killed_python_process_takes_its_servers_with_it():

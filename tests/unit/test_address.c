@@ -236,8 +236,34 @@ static void test_ipv4_fallback(void)
 	ok(!address_ipv4_fallback(&a, &o), "ipv4_fallback: IPv4 needs none");
 }
 
+static void test_is_local(void)
+{
+	static const struct {
+		const char *addr;
+		int local;
+	} cases[] = {
+		{ "127.0.0.1", 1 },        { "127.8.9.10", 1 },      { "0.0.0.0", 1 },
+		{ "10.0.0.1", 0 },         { "128.0.0.1", 0 },       { "192.0.2.1", 0 },
+		{ "::1", 1 },              { "::", 1 },              { "::ffff:127.0.0.1", 1 },
+		{ "::ffff:127.1.2.3", 1 }, { "::ffff:0.0.0.0", 1 },  { "::ffff:10.0.0.1", 0 },
+		{ "::2", 0 },              { "2001:db8::1", 0 },     { "fe80::1", 0 },
+		{ "::127.0.0.1", 0 }, /* IPv4-compatible, not mapped: nothing reaches this host */
+	};
+	union caller c;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (strchr(cases[i].addr, ':'))
+			v6(&c, cases[i].addr, 6379);
+		else
+			v4(&c, cases[i].addr, 6379);
+		ok(address_is_local(&c.sa) == cases[i].local, "is_local: %s is %s",
+		   cases[i].addr, cases[i].local ? "this host" : "not this host");
+	}
+}
+
 int main(void)
 {
+	test_is_local();
 	test_port();
 	test_copy();
 	test_reservation();

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 
+#include "fd_pass.h"
 #include "seccomp_bpf.h"
 #include "seccomp_notify.h"
 #include "tap.h"
@@ -61,6 +62,9 @@ static void check_program(void)
 {
 	static const uint64_t none[6], probe[6] = { EPR_FILTER_PROBE_FD, 0, EPR_FILTER_PROBE_LEN };
 	static const uint64_t probe_fd_only[6] = { EPR_FILTER_PROBE_FD, 0, 16 };
+	static const uint64_t dest_low[6] = { 3, 0x1000, 5, 0, 0x7ffd1000, 16 };
+	static const uint64_t dest_high[6] = { 3, 0x1000, 5, 0, 0x700000000000ull, 16 };
+	static const uint64_t len_only[6] = { 3, 0x1000, 5, 0, 0, 16 };
 	struct sock_filter insns[EPR_FILTER_MAX_INSNS];
 	size_t n = seccomp_bpf_program(insns, EPR_FILTER_MAX_INSNS);
 	uint32_t native = seccomp_bpf_native_arch(), refused = SECCOMP_RET_ERRNO | EPERM;
@@ -80,7 +84,18 @@ static void check_program(void)
 	   "every jump lands inside it, and it ends with a return");
 	is_int(run(insns, n, native, SYS_bind, none), SECCOMP_RET_USER_NOTIF, "native bind: notify");
 	is_int(run(insns, n, native, SYS_listen, none), SECCOMP_RET_USER_NOTIF, "native listen: notify");
-	is_int(run(insns, n, native, SYS_connect, none), SECCOMP_RET_ALLOW, "native connect: allow");
+	is_int(run(insns, n, native, SYS_connect, none), SECCOMP_RET_USER_NOTIF, "native connect: notify");
+	is_int(run(insns, n, native, SYS_sendmsg, none), SECCOMP_RET_USER_NOTIF, "native sendmsg: notify");
+	is_int(run(insns, n, native, SYS_sendto, dest_low), SECCOMP_RET_USER_NOTIF,
+	       "native sendto with a destination: notify");
+	is_int(run(insns, n, native, SYS_sendto, dest_high), SECCOMP_RET_USER_NOTIF,
+	       "  (a destination pointer above 4 GiB, low half zero, too)");
+	is_int(run(insns, n, native, SYS_sendto, none), SECCOMP_RET_ALLOW,
+	       "native sendto without a destination (a connected socket's send): allow");
+	is_int(run(insns, n, native, SYS_sendto, len_only), SECCOMP_RET_ALLOW,
+	       "  (also with an address length but a NULL pointer)");
+	is_int(run(insns, n, native, SYS_sendmmsg, none), SECCOMP_RET_ALLOW, "native sendmmsg: allow");
+	is_int(run(insns, n, native, SYS_write, none), SECCOMP_RET_ALLOW, "native write: allow");
 	is_int(run(insns, n, native, SYS_socket, none), SECCOMP_RET_ALLOW, "native socket: allow");
 	is_int(run(insns, n, native, SYS_execve, none), SECCOMP_RET_ALLOW, "native execve: allow");
 	is_int(run(insns, n, native, SYS_bind, probe), SECCOMP_RET_ERRNO | EPR_FILTER_MARK,
@@ -90,8 +105,16 @@ static void check_program(void)
 #if defined(__x86_64__)
 	is_int(run(insns, n, native, 0x40000000u | SYS_bind, none), refused, "x32 bind: EPERM");
 	is_int(run(insns, n, native, 0x40000000u | SYS_listen, none), refused, "x32 listen: EPERM");
-	is_int(run(insns, n, native, 0x40000000u | SYS_connect, none), SECCOMP_RET_ALLOW,
-	       "x32 connect: allow");
+	is_int(run(insns, n, native, 0x40000000u | SYS_connect, none), refused, "x32 connect: EPERM");
+	is_int(run(insns, n, native, 0x40000000u | SYS_sendto, none), refused, "x32 sendto: EPERM");
+	is_int(run(insns, n, native, 0x40000000u | 518, none), refused, "x32 sendmsg (518): EPERM");
+	is_int(run(insns, n, native, 0x40000000u | 538, none), refused, "x32 sendmmsg (538): EPERM");
+	is_int(run(insns, n, native, 0x40000000u | SYS_write, none), SECCOMP_RET_ALLOW,
+	       "x32 write: allow");
+	is_int(run(insns, n, AUDIT_ARCH_I386, 362, none), refused, "i386 connect (362): EPERM");
+	is_int(run(insns, n, AUDIT_ARCH_I386, 369, none), refused, "i386 sendto (369): EPERM");
+	is_int(run(insns, n, AUDIT_ARCH_I386, 370, none), refused, "i386 sendmsg (370): EPERM");
+	is_int(run(insns, n, AUDIT_ARCH_I386, 345, none), refused, "i386 sendmmsg (345): EPERM");
 	is_int(run(insns, n, AUDIT_ARCH_I386, 361, none), refused, "i386 bind (361): EPERM");
 	is_int(run(insns, n, AUDIT_ARCH_I386, 363, none), refused, "i386 listen (363): EPERM");
 	is_int(run(insns, n, AUDIT_ARCH_I386, 102, none), refused, "i386 socketcall (102): EPERM");
@@ -101,6 +124,8 @@ static void check_program(void)
 #elif defined(__aarch64__)
 	is_int(run(insns, n, AUDIT_ARCH_ARM, 282, none), refused, "ARM bind (282): EPERM");
 	is_int(run(insns, n, AUDIT_ARCH_ARM, 284, none), refused, "ARM listen (284): EPERM");
+	is_int(run(insns, n, AUDIT_ARCH_ARM, 283, none), refused, "ARM connect (283): EPERM");
+	is_int(run(insns, n, AUDIT_ARCH_ARM, 296, none), refused, "ARM sendmsg (296): EPERM");
 	is_int(run(insns, n, AUDIT_ARCH_ARM, 4, none), SECCOMP_RET_ALLOW, "ARM write: allow");
 #endif
 	is_int(run(insns, n, 0x12345678u, SYS_bind, none), refused,
@@ -113,7 +138,7 @@ static void check_loaded(void)
 {
 	int report[2], status;
 	pid_t child;
-	char got[3] = "";
+	char got[7] = "";
 
 	if (pipe(report) < 0)
 		tap_bail("pipe: %s", strerror(errno));
@@ -132,17 +157,30 @@ static void check_loaded(void)
 		close(listener);
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		got[1] = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno == ENOSYS ? 'N' : '-';
-		if (write(report[1], got, 2) < 0)
+		got[2] = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno == ENOSYS ? 'C' : '-';
+		{
+			int pair[2], one = 1;
+			struct iovec iov = { &one, 1 };
+			struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+			if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
+				_exit(4);
+			got[3] = sendmsg(pair[0], &m, MSG_NOSIGNAL) < 0 && errno == ENOSYS ? 'M' : '-';
+			got[4] = fd_send(pair[0], "x", 1, fd) == 1 ? 'F' : '-';
+			got[5] = sendto(pair[0], "x", 1, 0, NULL, 0) == 1 ? 'S' : '-';
+		}
+		if (write(report[1], got, 6) < 0)
 			_exit(2);
 		_exit(0);
 	}
 	close(report[1]);
-	if (read(report[0], got, 2) != 2)
+	if (read(report[0], got, 6) != 6)
 		got[0] = '\0';
 	close(report[0]);
 	waitpid(child, &status, 0);
-	is_str(got, "PN", "under the filter the probe finds it (P), and a bind nobody answers "
-	       "fails with ENOSYS (N)");
+	is_str(got, "PNCMFS", "under the filter the probe finds it (P); a bind (N), a connect (C) "
+	       "and a sendmsg (M) nobody answers fail with ENOSYS; fd_send's sendmsg (F) and a "
+	       "send without a destination (S) are not notified");
 }
 
 #define FIRST_FAILED 200
@@ -203,7 +241,7 @@ int main(void)
 	ok(strstr(why, "a second listener is refused") != NULL && strchr(why, '\n') == NULL,
 	   "with a one-line reason: '%s'", why);
 	if (listener >= 0) {
-		is_int(seccomp_handle(listener, &(struct intercept_ops){ NULL, NULL, NULL }, NULL), -ENOENT,
+		is_int(seccomp_handle(listener, &(struct intercept_ops){ .bind = NULL }, NULL), -ENOENT,
 		       "once the tree is gone, seccomp_handle says the listener is dead (-ENOENT)");
 		close(listener);
 	}

@@ -20,7 +20,7 @@ $(B)/unit/test_reserve: common/reserve.c
 # elf_check.c classifies a static program built here; its cli_warn is the test's own.
 $(B)/unit/test_elf_check: helper/seccomp/elf_check.c common/elf_kind.c $(B)/tests/static_server
 $(B)/unit/test_elf_check: UNIT_FLAGS = $(HELPER_INC) -DSTATIC_PROG='"$(abspath $(B))/tests/static_server"'
-$(B)/unit/test_seccomp_filter: helper/seccomp/seccomp_filter.c helper/seccomp/seccomp_notify.c common/fd_pass.c \
+$(B)/unit/test_seccomp_filter: helper/seccomp/seccomp_filter.c helper/seccomp/seccomp_notify.c helper/seccomp/seccomp_redirect.c common/fd_pass.c \
 	common/seccomp_bpf.c \
 	helper/seccomp/seccomp_notify.h
 $(B)/unit/test_seccomp_filter: UNIT_FLAGS = $(HELPER_INC)
