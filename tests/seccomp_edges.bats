@@ -146,6 +146,9 @@ SH
 	run netns_script <<'SH'
 "$EPR_BIN" start -t 10 -e "$D/env" -- python3 "$TESTS/progs/zero_many.py" 200
 . "$D/env"
+# The program prints its port after listen(), and epr start returns at the listen: wait
+# (5 s at most) for the line rather than read the log once.
+for _ in $(seq 50); do grep -qs '^LISTEN' "$D/env.log" && break; sleep 0.1; done
 cat "$D/env.log"
 grep -qx "LISTEN $EPR_PORT" "$D/env.log"
 "$EPR_BIN" stop "$D/env"
