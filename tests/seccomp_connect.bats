@@ -94,7 +94,7 @@ SH
 @test "UDP sendto, sendmsg and connect to the sentinel reach the launch's UDP server" {
 	run netns_script <<'SH'
 "$EPR_BIN" run -p 7000 --via seccomp -- sh -c '
-	"$PROGS/udp_echo" -s 10 127.0.0.1:7000 >"$D/server" &
+	"$PROGS/udp_echo" -s 60 127.0.0.1:7000 >"$D/server" &
 	for i in $(seq 100); do grep -qs BOUND "$D/server" && break; sleep 0.05; done
 	"$PROGS/static_client" sendto 127.0.0.1 7000
 	"$PROGS/static_client" sendmsg 127.0.0.1 7000

@@ -12,7 +12,7 @@ ASK=$TESTS/progs/udp_ask.py
 	# shellcheck disable=SC2016 # expanded by the inner sh
 	run in_netns sh -c '
 		for n in a b; do
-			EPR_PORTS=7 EPR_ENV_FILE="$3/$n.env" LD_PRELOAD="$2" "$1" -s 8 127.0.0.1:7 "[::1]:7" >"$3/$n.out" &
+			EPR_PORTS=7 EPR_ENV_FILE="$3/$n.env" LD_PRELOAD="$2" "$1" -s 60 127.0.0.1:7 "[::1]:7" >"$3/$n.out" &
 		done
 		for i in $(seq 50); do [ -s "$3/a.env" ] && [ -s "$3/b.env" ] && break; sleep 0.1; done
 		for n in a b; do
