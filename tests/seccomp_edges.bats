@@ -34,6 +34,8 @@ leader_exited() {
 # shellcheck disable=SC2086 # OPTS is a list of options
 "$EPR_BIN" start -t 10 $OPTS -p 7777 -e "$D/env" -- "$PROGS/$PROG" 7777 30
 . "$D/env"
+# it prints after listen(), where epr start returns: wait (5 s at most) for the line
+for _ in $(seq 50); do grep -qs '^LISTEN' "$D/env.log" && break; sleep 0.1; done
 cat "$D/env.log"
 [ "$EPR_PORT" != 7777 ]
 grep -qx "LISTEN $EPR_PORT" "$D/env.log"
