@@ -74,9 +74,10 @@ SERVER=$EPR_BUILD/tests/listen_server
 @test "epr reserve with no free port exits 1 with a message, and without descriptors too" {
 	run in_netns sh -c '
 		echo "40000 40001" > /proc/sys/net/ipv4/ip_local_port_range
-		"$1" -s 3 127.0.0.1:40000 127.0.0.1:40001 >/dev/null &
+		"$1" -s 60 127.0.0.1:40000 127.0.0.1:40001 >/dev/null & s=$!
 		for i in $(seq 50); do ss -Hltn | grep -q :40001 && break; sleep 0.1; done
-		"$2" reserve; echo "exit=$?"' sh "$SERVER" "$EPR_BIN"
+		"$2" reserve; echo "exit=$?"
+		kill $s' sh "$SERVER" "$EPR_BIN"
 	echo "$output"
 	[[ "$output" == *"exit=1"* ]]
 	[[ "$output" == *"epr: no free port on 127.0.0.1: the ephemeral port range is used up"* ]]

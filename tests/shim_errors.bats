@@ -72,9 +72,10 @@ PROBE=$TESTS/progs/bind_probe.py
 @test "an exhausted port range fails the bind with EADDRNOTAVAIL and a message, no crash" {
 	run in_netns sh -c '
 		echo "40000 40001" > /proc/sys/net/ipv4/ip_local_port_range
-		"$1" -s 3 127.0.0.1:40000 127.0.0.1:40001 >/dev/null &
+		"$1" -s 60 127.0.0.1:40000 127.0.0.1:40001 >/dev/null & s=$!
 		for i in $(seq 50); do ss -Hltn | grep -q :40001 && break; sleep 0.1; done
-		LD_PRELOAD="$2" "$1" 127.0.0.1:0; echo "exit=$?"' sh "$SERVER" "$LIBEPR"
+		LD_PRELOAD="$2" "$1" 127.0.0.1:0; echo "exit=$?"
+		kill $s' sh "$SERVER" "$LIBEPR"
 	echo "$output"
 	[[ "$output" == *"ERROR 127.0.0.1:0 EADDRNOTAVAIL"* ]]
 	[[ "$output" == *"libepr: listen_server["*"]: error: bind 127.0.0.1:0: no free port to reserve"* ]]

@@ -154,9 +154,10 @@ PROBE=$TESTS/progs/bind_probe.py
 	# that 127.0.0.1 holds: twice, until the reservation moves on to an even port.
 	run in_netns sh -c '
 		echo "40000 40003" > /proc/sys/net/ipv4/ip_local_port_range
-		"$1" -s 3 127.0.0.1:40001 127.0.0.1:40003 >/dev/null &
+		"$1" -s 60 127.0.0.1:40001 127.0.0.1:40003 >/dev/null & s=$!
 		for i in $(seq 50); do ss -Hltn | grep -q :40003 && break; sleep 0.1; done
-		EPR_DEBUG=1 LD_PRELOAD="$2" "$3" inet6 stream :: 0 v6only=0' sh "$SERVER" "$LIBEPR" "$PROBE"
+		EPR_DEBUG=1 LD_PRELOAD="$2" "$3" inet6 stream :: 0 v6only=0
+		kill $s' sh "$SERVER" "$LIBEPR" "$PROBE"
 	echo "$output"
 	[[ "$output" =~ OK\ 4000[02]\  ]]
 	[ "$(grep -c 'was taken first; reserving another' <<<"$output")" -eq 2 ]
