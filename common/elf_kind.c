@@ -1,5 +1,8 @@
 /* Classifying programs by their ELF headers: bounded reads with pread into the stack, so
- * that libepr.so can ask inside a host's execve() as epr does before its own. */
+ * that libepr.so can ask inside a host's execve() as epr does before its own. The header,
+ * each table and the section names are read whole where they are small, as they are in
+ * real programs: a handful of preads per file, not one per header (epr start pays this on
+ * every launch). */
 #include "elf_kind.h"
 
 #include <elf.h>
@@ -14,6 +17,7 @@
 #define ELF_MAX_PHDRS    256
 #define ELF_MAX_SHDRS    4096
 #define ELF_MAX_NOTE     4096
+#define ELF_MAX_NAMES    1024 /* section names read at once */
 
 #define GO_NOTE_BUILDID  4 /* Go's linker: ELF_NOTE_GOBUILDID_TAG, owner "Go" */
 
@@ -90,21 +94,25 @@ const char *elf_machine_name(unsigned machine)
  * order or machine is *foreign (its headers are not read further). */
 static bool elf_open(int fd, struct elf_file *f, struct elf_facts *facts, bool *foreign)
 {
-	unsigned char ident[EI_NIDENT];
+	union {
+		unsigned char ident[EI_NIDENT];
+		Elf64_Ehdr h64;
+		Elf32_Ehdr h32;
+	} eh;
 	unsigned type, phentsize, shentsize;
 	bool native_order;
 	uint16_t type_machine[2];
+	ssize_t got = pread(fd, &eh, sizeof eh, 0); /* the whole header, of either class */
 
 	*foreign = false;
-	if (!read_exact(fd, ident, sizeof ident, 0) || memcmp(ident, ELFMAG, SELFMAG) != 0)
+	if (got < EI_NIDENT + (ssize_t)sizeof type_machine || memcmp(eh.ident, ELFMAG, SELFMAG) != 0)
 		return false;
-	if (ident[EI_CLASS] != ELFCLASS32 && ident[EI_CLASS] != ELFCLASS64)
+	if (eh.ident[EI_CLASS] != ELFCLASS32 && eh.ident[EI_CLASS] != ELFCLASS64)
 		return false;
-	facts->bits = ident[EI_CLASS] == ELFCLASS64 ? 64 : 32;
+	facts->bits = eh.ident[EI_CLASS] == ELFCLASS64 ? 64 : 32;
 	/* e_type and e_machine sit at the same offset in both classes. */
-	if (!read_exact(fd, type_machine, sizeof type_machine, EI_NIDENT))
-		return false;
-	native_order = ident[EI_DATA] ==
+	memcpy(type_machine, eh.ident + EI_NIDENT, sizeof type_machine);
+	native_order = eh.ident[EI_DATA] ==
 		       (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB);
 	if (!native_order) {
 		type_machine[0] = __builtin_bswap16(type_machine[0]);
@@ -113,28 +121,22 @@ static bool elf_open(int fd, struct elf_file *f, struct elf_facts *facts, bool *
 	facts->machine = type_machine[1];
 	if (type_machine[0] != ET_EXEC && type_machine[0] != ET_DYN)
 		return false;
-	if (!native_order || ident[EI_CLASS] != NATIVE_CLASS || facts->machine != NATIVE_MACHINE) {
+	if (!native_order || eh.ident[EI_CLASS] != NATIVE_CLASS || facts->machine != NATIVE_MACHINE) {
 		*foreign = true;
 		return false;
 	}
 	f->fd = fd;
-	f->is64 = ident[EI_CLASS] == ELFCLASS64;
+	f->is64 = eh.ident[EI_CLASS] == ELFCLASS64;
+	if (got < (ssize_t)(f->is64 ? sizeof eh.h64 : sizeof eh.h32))
+		return false;
 	if (f->is64) {
-		Elf64_Ehdr eh;
-
-		if (!read_exact(fd, &eh, sizeof eh, 0))
-			return false;
-		type = eh.e_type, phentsize = eh.e_phentsize, shentsize = eh.e_shentsize;
-		f->phoff = eh.e_phoff, f->phnum = eh.e_phnum;
-		f->shoff = eh.e_shoff, f->shnum = eh.e_shnum, f->shstrndx = eh.e_shstrndx;
+		type = eh.h64.e_type, phentsize = eh.h64.e_phentsize, shentsize = eh.h64.e_shentsize;
+		f->phoff = eh.h64.e_phoff, f->phnum = eh.h64.e_phnum;
+		f->shoff = eh.h64.e_shoff, f->shnum = eh.h64.e_shnum, f->shstrndx = eh.h64.e_shstrndx;
 	} else {
-		Elf32_Ehdr eh;
-
-		if (!read_exact(fd, &eh, sizeof eh, 0))
-			return false;
-		type = eh.e_type, phentsize = eh.e_phentsize, shentsize = eh.e_shentsize;
-		f->phoff = eh.e_phoff, f->phnum = eh.e_phnum;
-		f->shoff = eh.e_shoff, f->shnum = eh.e_shnum, f->shstrndx = eh.e_shstrndx;
+		type = eh.h32.e_type, phentsize = eh.h32.e_phentsize, shentsize = eh.h32.e_shentsize;
+		f->phoff = eh.h32.e_phoff, f->phnum = eh.h32.e_phnum;
+		f->shoff = eh.h32.e_shoff, f->shnum = eh.h32.e_shnum, f->shstrndx = eh.h32.e_shstrndx;
 	}
 	if (type != ET_EXEC && type != ET_DYN)
 		return false;
@@ -149,20 +151,28 @@ static bool elf_open(int fd, struct elf_file *f, struct elf_facts *facts, bool *
 	return true;
 }
 
-static bool program_header(const struct elf_file *f, unsigned i, struct segment *s)
+/* Program and section headers are read this many at a time: one pread for a typical
+ * program's whole table, and at most 1 KiB of stack. */
+#define HEADERS_AT_ONCE 16
+
+/* Program headers [first, first + n) of f into s, with one pread. */
+static bool program_headers(const struct elf_file *f, unsigned first, unsigned n, struct segment *s)
 {
-	if (f->is64) {
-		Elf64_Phdr ph;
+	union {
+		Elf64_Phdr h64[HEADERS_AT_ONCE];
+		Elf32_Phdr h32[HEADERS_AT_ONCE];
+	} buf;
+	size_t size = f->is64 ? sizeof buf.h64[0] : sizeof buf.h32[0];
 
-		if (!read_exact(f->fd, &ph, sizeof ph, f->phoff + (unsigned long long)i * sizeof ph))
-			return false;
-		s->type = ph.p_type, s->offset = ph.p_offset, s->size = ph.p_filesz;
-	} else {
-		Elf32_Phdr ph;
-
-		if (!read_exact(f->fd, &ph, sizeof ph, f->phoff + (unsigned long long)i * sizeof ph))
-			return false;
-		s->type = ph.p_type, s->offset = ph.p_offset, s->size = ph.p_filesz;
+	if (!read_exact(f->fd, &buf, n * size, f->phoff + (unsigned long long)first * size))
+		return false;
+	for (unsigned i = 0; i < n; i++) {
+		if (f->is64)
+			s[i].type = buf.h64[i].p_type, s[i].offset = buf.h64[i].p_offset,
+			s[i].size = buf.h64[i].p_filesz;
+		else
+			s[i].type = buf.h32[i].p_type, s[i].offset = buf.h32[i].p_offset,
+			s[i].size = buf.h32[i].p_filesz;
 	}
 	return true;
 }
@@ -191,43 +201,65 @@ static bool has_go_note(const struct elf_file *f, const struct segment *s)
 	return false;
 }
 
-/* The name offset and file position of section i, from its header. */
-static bool section_header(const struct elf_file *f, unsigned i, unsigned *name,
-			   unsigned long long *offset)
+struct section {
+	unsigned name;
+	unsigned long long offset, size;
+};
+
+/* Section headers [first, first + n) of f into s, with one pread. */
+static bool section_headers(const struct elf_file *f, unsigned first, unsigned n, struct section *s)
 {
-	if (f->is64) {
-		Elf64_Shdr sh;
+	union {
+		Elf64_Shdr h64[HEADERS_AT_ONCE];
+		Elf32_Shdr h32[HEADERS_AT_ONCE];
+	} buf;
+	size_t size = f->is64 ? sizeof buf.h64[0] : sizeof buf.h32[0];
 
-		if (!read_exact(f->fd, &sh, sizeof sh, f->shoff + (unsigned long long)i * sizeof sh))
-			return false;
-		*name = sh.sh_name, *offset = sh.sh_offset;
-	} else {
-		Elf32_Shdr sh;
-
-		if (!read_exact(f->fd, &sh, sizeof sh, f->shoff + (unsigned long long)i * sizeof sh))
-			return false;
-		*name = sh.sh_name, *offset = sh.sh_offset;
+	if (!read_exact(f->fd, &buf, n * size, f->shoff + (unsigned long long)first * size))
+		return false;
+	for (unsigned i = 0; i < n; i++) {
+		if (f->is64)
+			s[i].name = buf.h64[i].sh_name, s[i].offset = buf.h64[i].sh_offset,
+			s[i].size = buf.h64[i].sh_size;
+		else
+			s[i].name = buf.h32[i].sh_name, s[i].offset = buf.h32[i].sh_offset,
+			s[i].size = buf.h32[i].sh_size;
 	}
 	return true;
 }
 
-/* True when some section is named .go.buildinfo (kept even where the note is stripped). */
+/* True when some section is named .go.buildinfo (kept even where the note is stripped).
+ * The section names are read once, as far as ELF_MAX_NAMES reaches (a C program's are a
+ * few hundred bytes); a name beyond that is read on its own. */
 static bool has_go_buildinfo(const struct elf_file *f)
 {
 	static const char wanted[] = ".go.buildinfo";
-	unsigned long long strtab, ignored;
-	unsigned name;
+	char names[ELF_MAX_NAMES];
+	size_t have = 0;
+	struct section strtab;
 
-	if (f->shnum == 0 || !section_header(f, f->shstrndx, &name, &strtab))
+	if (f->shnum == 0 || !section_headers(f, f->shstrndx, 1, &strtab))
 		return false;
-	for (unsigned i = 0; i < f->shnum; i++) {
-		char got[sizeof wanted];
+	have = strtab.size < sizeof names ? (size_t)strtab.size : sizeof names;
+	if (!read_exact(f->fd, names, have, strtab.offset))
+		have = 0; /* a table cut short: each name is read on its own */
+	for (unsigned first = 0; first < f->shnum; first += HEADERS_AT_ONCE) {
+		struct section sec[HEADERS_AT_ONCE];
+		unsigned n = f->shnum - first < HEADERS_AT_ONCE ? f->shnum - first : HEADERS_AT_ONCE;
 
-		if (!section_header(f, i, &name, &ignored))
+		if (!section_headers(f, first, n, sec))
 			return false;
-		if (read_exact(f->fd, got, sizeof got, strtab + name) &&
-		    memcmp(got, wanted, sizeof wanted) == 0)
-			return true;
+		for (unsigned i = 0; i < n; i++) {
+			char got[sizeof wanted];
+
+			if (sec[i].name <= have && have - sec[i].name >= sizeof wanted) {
+				if (memcmp(names + sec[i].name, wanted, sizeof wanted) == 0)
+					return true;
+			} else if (read_exact(f->fd, got, sizeof got, strtab.offset + sec[i].name) &&
+				   memcmp(got, wanted, sizeof wanted) == 0) {
+				return true;
+			}
+		}
 	}
 	return false;
 }
@@ -242,15 +274,18 @@ enum elf_kind elf_kind_of_fd(int fd, struct elf_facts *facts)
 	facts->bits = facts->machine = 0;
 	if (!elf_open(fd, &f, facts, &foreign))
 		return facts->kind = foreign ? ELF_FOREIGN : ELF_UNKNOWN;
-	for (unsigned i = 0; i < f.phnum; i++) {
-		struct segment s;
+	for (unsigned first = 0; first < f.phnum; first += HEADERS_AT_ONCE) {
+		struct segment seg[HEADERS_AT_ONCE];
+		unsigned n = f.phnum - first < HEADERS_AT_ONCE ? f.phnum - first : HEADERS_AT_ONCE;
 
-		if (!program_header(&f, i, &s))
+		if (!program_headers(&f, first, n, seg))
 			return ELF_UNKNOWN;
-		if (s.type == PT_INTERP)
-			facts->interp = true;
-		else if (s.type == PT_NOTE && !go)
-			go = has_go_note(&f, &s);
+		for (unsigned i = 0; i < n; i++) {
+			if (seg[i].type == PT_INTERP)
+				facts->interp = true;
+			else if (seg[i].type == PT_NOTE && !go)
+				go = has_go_note(&f, &seg[i]);
+		}
 	}
 	if (go || has_go_buildinfo(&f))
 		return facts->kind = ELF_GO;

@@ -99,10 +99,13 @@ char *command_path_resolve(const char *name);
 /* The exit status for a CMD that could not be executed with error err: 127 or 126. */
 int command_exec_status(int err);
 
-/* launch_via.c: the interceptor for CMD at path: --via as given, or for auto, seccomp for a
- * static or Go program and preload for the rest. Warns as elf_check_warn does for preload;
- * exits 1 for a setuid or setgid program under seccomp. -v says which was chosen. */
-enum launch_via launch_choose_via(const struct launch *l, const char *path, const char *name);
+/* launch_via.c: the interceptor for CMD, of which facts were read (elf_inspect): --via as
+ * given, or for auto, seccomp for a static or Go program and preload for the rest. Warns as
+ * elf_check_warn does for preload; exits 1 for a setuid or setgid program under seccomp. -v
+ * says which was chosen. */
+struct program_facts;
+enum launch_via launch_choose_via(const struct launch *l, const struct program_facts *facts,
+				  const char *name);
 
 /* elf_check.c: warns on stderr when the preloaded shim cannot work in the program at path
  * (statically linked, or run setuid/setgid); never fails. */

@@ -233,15 +233,6 @@ static void load_filter(const char *target, const struct launch_entry *e, const 
 			 name, strerror(h.result < 0 ? -h.result : EPROTO));
 }
 
-/* A set-id program would run without its privileges under no_new_privs. */
-static bool set_id(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
-					 ((st.st_mode & S_ISGID) && st.st_gid != getegid()));
-}
-
 /* execv, and for a script without "#!" the shell, as execvp does; returns exec's errno. */
 static int exec_command(const char *path, char *argv[])
 {
@@ -274,6 +265,7 @@ int cmd_exec(int argc, char *argv[])
 	bool verbose = false, real_ports = false, seccomp;
 	const char *target, *name;
 	char why[160], *path, *shim = NULL;
+	struct program_facts facts;
 	enum elf_kind kind;
 	int opt, err;
 
@@ -315,17 +307,18 @@ int cmd_exec(int argc, char *argv[])
 		return command_exec_status(err);
 	}
 	/* Neither the shim nor the filter reaches it: refused, as epr run refuses it. */
-	if (elf_check_foreign(path, why, sizeof why)) {
+	kind = elf_inspect(path, &facts);
+	if (elf_foreign_why(&facts, why, sizeof why)) {
 		cli_warn("%s: refused: it is %s", name, why);
 		return EXIT_CANNOT_EXEC;
 	}
-	kind = elf_classify(path);
 	seccomp = kind == ELF_STATIC || kind == ELF_GO;
-	if (seccomp && set_id(path))
+	/* A set-id program would run without its privileges under no_new_privs. */
+	if (seccomp && elf_runs_set_id(&facts))
 		cli_fail("%s is setuid or setgid, and under seccomp (no_new_privs) it would run "
 			 "without those privileges; run a copy without the bit", name);
 	if (!seccomp) {
-		elf_check_warn(path, name);
+		elf_warn_preload(&facts, name);
 		shim = shim_path_find();
 	}
 	if (verbose)

@@ -12,30 +12,23 @@
 #include "elf_check.h"
 #include "launch.h"
 
-static bool set_id(const char *path)
+enum launch_via launch_choose_via(const struct launch *l, const struct program_facts *facts,
+				  const char *name)
 {
-	struct stat st;
-
-	return stat(path, &st) == 0 && (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
-					 ((st.st_mode & S_ISGID) && st.st_gid != getgid()));
-}
-
-enum launch_via launch_choose_via(const struct launch *l, const char *path, const char *name)
-{
-	enum elf_kind kind = elf_classify(path);
+	enum elf_kind kind = facts->elf.kind;
 	enum launch_via via = l->via;
 
 	if (via == VIA_AUTO)
 		via = kind == ELF_STATIC || kind == ELF_GO ? VIA_SECCOMP : VIA_PRELOAD;
 	if (via == VIA_PRELOAD) {
-		elf_check_warn(path, name);
+		elf_warn_preload(facts, name);
 		if (l->verbose)
 			cli_warn("%s: binds are caught by libepr.so (preload)", name);
 		return via;
 	}
 	/* no_new_privs, which the filter needs, keeps a setuid program from its privileges:
 	 * it would run, but not as what it expects. */
-	if (set_id(path))
+	if (elf_runs_set_id(facts))
 		cli_fail("%s is setuid or setgid, and under --via seccomp (no_new_privs) it would "
 			 "run without those privileges; use --via preload, or a copy without the bit",
 			 name);
@@ -48,6 +41,7 @@ enum launch_via launch_choose_via(const struct launch *l, const char *path, cons
 
 int launch_resolve(struct launch_state *l, char **shim)
 {
+	struct program_facts facts;
 	char why[160];
 	int err;
 
@@ -59,11 +53,13 @@ int launch_resolve(struct launch_state *l, char **shim)
 	}
 	/* Neither interceptor reaches it: the shim is not its class, the filter answers only
 	 * native calls. Refused before it runs, never left to bind the sentinel. */
-	if (elf_check_foreign(l->path, why, sizeof why)) {
+	/* Read once for all that follows: each look is a few preads, on every launch. */
+	elf_inspect(l->path, &facts);
+	if (elf_foreign_why(&facts, why, sizeof why)) {
 		cli_warn("%s: refused: it is %s", l->name, why);
 		return EXIT_CANNOT_EXEC;
 	}
-	l->seccomp = launch_choose_via(l->options, l->path, l->name) == VIA_SECCOMP;
+	l->seccomp = launch_choose_via(l->options, &facts, l->name) == VIA_SECCOMP;
 	*shim = l->seccomp ? NULL : shim_path_find();
 	return 0;
 }

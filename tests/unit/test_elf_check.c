@@ -10,8 +10,11 @@
 #include "elf_check.h"
 #include "tap.h"
 
-#ifndef STATIC_PROG /* tests/unit/unit.mk gives the build's absolute path */
+#ifndef STATIC_PROG /* tests/unit/unit.mk gives the build's absolute paths */
 #define STATIC_PROG "build/tests/static_server"
+#endif
+#ifndef TEST_PROGS
+#define TEST_PROGS "build/tests"
 #endif
 
 /* elf_check_warn's output, captured instead of going to stderr. */
@@ -89,6 +92,50 @@ static char *make_elf_header(const char *dir, const char *name, unsigned bits, u
 	return path;
 }
 
+/* dir/name: a native program of nothing but headers and a section-name table, whose 24th
+ * section is named .go.buildinfo, its name after 1500 bytes of another: past the names
+ * common/elf_kind.c reads at once, and past its first 16 section headers. */
+static char *make_far_buildinfo(const char *dir, const char *name)
+{
+	enum { PAD = 1500, SECTIONS = 24 };
+	static char path[256];
+	static unsigned char file[4096];
+	static const char go[] = ".go.buildinfo";
+	size_t names = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr), go_at = 1 + PAD + 1;
+	size_t shoff = (names + go_at + sizeof go + 7) & ~(size_t)7;
+	Elf64_Ehdr eh = {
+		.e_ident = { 0x7f, 'E', 'L', 'F', ELFCLASS64, ELFDATA2LSB, EV_CURRENT },
+		.e_type = ET_DYN, .e_machine = (Elf64_Half)elf_native_machine(), .e_version = EV_CURRENT,
+		.e_phoff = sizeof(Elf64_Ehdr), .e_shoff = shoff, .e_ehsize = sizeof(Elf64_Ehdr),
+		.e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 1, .e_shentsize = sizeof(Elf64_Shdr),
+		.e_shnum = SECTIONS, .e_shstrndx = 1,
+	};
+	Elf64_Phdr ph = { .p_type = PT_LOAD, .p_filesz = shoff };
+	Elf64_Shdr sh[SECTIONS];
+	size_t size = shoff + sizeof sh;
+	int out;
+
+	if (sizeof(void *) != 8 || size > sizeof file)
+		return NULL;
+	memset(sh, 0, sizeof sh);
+	for (unsigned i = 1; i < SECTIONS; i++)
+		sh[i].sh_name = 1; /* the long name */
+	sh[1].sh_offset = names, sh[1].sh_size = go_at + sizeof go;
+	sh[SECTIONS - 1].sh_name = (Elf64_Word)go_at;
+	memset(file, 0, sizeof file);
+	memcpy(file, &eh, sizeof eh);
+	memcpy(file + sizeof eh, &ph, sizeof ph);
+	memset(file + names + 1, 'y', PAD);
+	memcpy(file + names + go_at, go, sizeof go);
+	memcpy(file + shoff, sh, sizeof sh);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (out < 0 || write(out, file, size) != (ssize_t)size)
+		tap_bail("cannot create %s", path);
+	close(out);
+	return path;
+}
+
 static const char *go_server(void)
 {
 	static const char *const places[] = { "/usr/bin/nats-server", "/usr/sbin/nats-server" };
@@ -119,6 +166,20 @@ int main(void)
 		is_str(kind_name(elf_classify("/usr/bin/etcd")), "go", "/usr/bin/etcd is Go");
 	else
 		tap_skip("etcd is not installed");
+	/* Its section headers are read 16 at a time; .go.buildinfo sits past the first 16. */
+	is_str(kind_name(elf_classify(TEST_PROGS "/go_buildinfo")), "go",
+	       "a dynamic program with a .go.buildinfo section and no Go note is Go");
+	{
+		char *far = make_far_buildinfo(dir, "far");
+
+		if (far) {
+			is_str(kind_name(elf_classify(far)), "go",
+			       "... and so is one whose section name lies beyond the first 1 KiB of names");
+			unlink(far);
+		} else {
+			tap_skip("a 32-bit build: the far-name file is written as ELF64");
+		}
+	}
 
 	is_str(kind_name(elf_classify(make_file(dir, "script", NULL, 0, "#!/bin/sh\ntrue\n"))),
 	       "unknown", "a shell script is unknown");

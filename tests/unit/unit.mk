@@ -18,8 +18,10 @@ $(B)/unit/test_envfile: common/envfile.c
 $(B)/unit/test_address: common/address.c
 $(B)/unit/test_reserve: common/reserve.c
 # elf_check.c classifies a static program built here; its cli_warn is the test's own.
-$(B)/unit/test_elf_check: helper/seccomp/elf_check.c common/elf_kind.c $(B)/tests/static_server
-$(B)/unit/test_elf_check: UNIT_FLAGS = $(HELPER_INC) -DSTATIC_PROG='"$(abspath $(B))/tests/static_server"'
+$(B)/unit/test_elf_check: helper/seccomp/elf_check.c common/elf_kind.c $(B)/tests/static_server \
+	$(B)/tests/go_buildinfo
+$(B)/unit/test_elf_check: UNIT_FLAGS = $(HELPER_INC) -DSTATIC_PROG='"$(abspath $(B))/tests/static_server"' \
+	-DTEST_PROGS='"$(abspath $(B))/tests"'
 $(B)/unit/test_seccomp_filter: helper/seccomp/seccomp_filter.c helper/seccomp/seccomp_notify.c helper/seccomp/seccomp_redirect.c common/fd_pass.c \
 	common/seccomp_bpf.c \
 	helper/seccomp/seccomp_notify.h
