@@ -101,9 +101,9 @@ SH
 @test "readiness holds with 18000 other listening sockets in the namespace: 6 starts of 6" {
 	run in_ns <<'SH'
 ulimit -n 20000 || exit 1
-python3 "$P/many_listeners.py" 9000 180 >"$D/crowd1" &
+python3 "$P/many_listeners.py" 10000 9000 180 >"$D/crowd1" &
 crowd1=$!
-python3 "$P/many_listeners.py" 9000 180 >"$D/crowd2" &
+python3 "$P/many_listeners.py" 19000 9000 180 >"$D/crowd2" &
 crowd2=$!
 for ((i = 0; i < 600; i++)); do
 	[ -s "$D/crowd1" ] && [ -s "$D/crowd2" ] && break
