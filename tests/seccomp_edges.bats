@@ -196,3 +196,31 @@ SH
 	[[ $output == *"bind: errno 1"* ]]
 	[ "$(grep -c '^epr: seccomp: .*Operation not permitted' <<<"$output")" -eq 1 ]
 }
+
+# A server that, on SIGTERM, connects to its own port and to its sentinel and binds the
+# sentinel again, through $1: the stop must answer each call (the connects go through, the
+# bind is refused), so that the server ends its shutdown itself. Under seccomp the supervisor
+# used to serve no notification during a stop: the connect waited for the SIGKILL after the
+# grace, and the handler never wrote its file.
+shutdown_calls() {
+	VIA=$1 netns_script <<'SH'
+eval "$("$EPR_BIN" start -t 10 -p 7777 --via "$VIA" -- python3 "$TESTS/progs/shutdown_connect.py" 7777 "$D/calls")"
+pid=$EPR_PID
+"$EPR_BIN" stop -t 20 "$EPR_FILE"
+cat "$D/calls"
+[ "$(cat "$D/calls")" = "$(printf 'own: ok\nsentinel: ok\nbind: ESHUTDOWN')" ]
+if kill -0 "$pid" 2>/dev/null; then echo "$pid still runs"; exit 1; fi
+SH
+}
+
+@test "a server that connects and binds while it stops under seccomp gets answers, not a wait for SIGKILL" {
+	run shutdown_calls seccomp
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "the same server under the shim gets the same answers during a stop" {
+	run shutdown_calls preload
+	echo "$output"
+	[ "$status" -eq 0 ]
+}

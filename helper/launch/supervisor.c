@@ -208,11 +208,46 @@ static void drain_signals(void)
 		;
 }
 
+/* The seccomp listeners, then the connects they answer later: LAUNCH_NOTIFIER_POLLFDS
+ * entries of p. */
+#define LAUNCH_NOTIFIER_POLLFDS (LAUNCH_MAX_NOTIFIERS + SECCOMP_PENDING_POLLFDS)
+static void notifier_pollfds(const struct launch_state *l, struct pollfd *p)
+{
+	for (size_t i = 0; i < LAUNCH_MAX_NOTIFIERS; i++)
+		p[i] = (struct pollfd){ l->notifiers[i], POLLIN, 0 };
+	seccomp_pending_pollfds(p + LAUNCH_MAX_NOTIFIERS);
+}
+
+/* Answers what notifier_pollfds' p says has come; a listener whose targets are all gone is
+ * closed. True if a listener had something. */
+static bool notifier_events(struct launch_state *l, const struct pollfd *p)
+{
+	bool served = false;
+
+	seccomp_pending_events(p + LAUNCH_MAX_NOTIFIERS);
+	for (size_t i = 0; i < LAUNCH_MAX_NOTIFIERS; i++) {
+		int *notifier = &l->notifiers[i];
+
+		if (!(p[i].revents & (POLLIN | POLLHUP)))
+			continue;
+		served = true;
+		if ((p[i].revents & POLLHUP) || !launch_seccomp_serve(l, *notifier)) {
+			close(*notifier); /* every target of this filter is gone */
+			*notifier = -1;
+		}
+	}
+	return served;
+}
+
 /* SIGTERM and SIGCONT to the whole tree, SIGKILL after grace, until no process is left.
  * 0, or -1 if some process outlived SIGKILL by KILL_WAIT. The shim's socket stays ours
- * meanwhile, and its requests are refused (the phase is LAUNCH_STOPPING). */
+ * meanwhile, and its requests are refused (the phase is LAUNCH_STOPPING). The seccomp
+ * notifiers are served too: a server that connects or sends during its shutdown would
+ * otherwise wait in that call until the SIGKILL. */
 static int stop_tree(struct launch_state *l, double grace)
 {
+	enum { S_SIGNALS, S_TREE, S_CHANNEL, S_NOTIFIERS = S_CHANNEL + CHANNEL_POLLFDS,
+	       S_ALL = S_NOTIFIERS + LAUNCH_NOTIFIER_POLLFDS };
 	double deadline = now_seconds() + grace;
 	bool killed = false;
 
@@ -220,7 +255,8 @@ static int stop_tree(struct launch_state *l, double grace)
 	l->phase = LAUNCH_STOPPING;
 	tree_terminate();
 	for (;;) {
-		struct pollfd p[2 + CHANNEL_POLLFDS] = { { sigfd, POLLIN, 0 }, { tree_pollfd(), POLLPRI, 0 } };
+		struct pollfd p[S_ALL] = { [S_SIGNALS] = { sigfd, POLLIN, 0 },
+					   [S_TREE] = { tree_pollfd(), POLLPRI, 0 } };
 		double left;
 
 		if (tree_reap(l))
@@ -234,9 +270,11 @@ static int stop_tree(struct launch_state *l, double grace)
 			deadline = now_seconds() + KILL_WAIT;
 			continue;
 		}
-		channel_pollfds(p + 2);
-		poll(p, 2 + CHANNEL_POLLFDS, (int)(left * 1000) + 1);
-		channel_events(l, p + 2);
+		channel_pollfds(p + S_CHANNEL);
+		notifier_pollfds(l, p + S_NOTIFIERS);
+		poll(p, S_ALL, (int)(left * 1000) + 1);
+		channel_events(l, p + S_CHANNEL);
+		notifier_events(l, p + S_NOTIFIERS);
 		drain_signals();
 		if (killed) /* what forked in between is killed too */
 			tree_kill();
@@ -460,8 +498,7 @@ static int owner_exited(struct launch_state *l)
 
 /* Where each descriptor sits in the poll set; the exports' pidfds follow. */
 enum { P_SIGNALS, P_TIMER, P_OWNER, P_TREE, P_WAIT, P_CHANNEL = P_WAIT + WAIT_POLLFDS,
-       P_NOTIFIERS = P_CHANNEL + CHANNEL_POLLFDS, P_PENDING = P_NOTIFIERS + LAUNCH_MAX_NOTIFIERS,
-       P_EXPORTS = P_PENDING + SECCOMP_PENDING_POLLFDS };
+       P_NOTIFIERS = P_CHANNEL + CHANNEL_POLLFDS, P_EXPORTS = P_NOTIFIERS + LAUNCH_NOTIFIER_POLLFDS };
 
 static int loop(struct launch_state *l)
 {
@@ -480,9 +517,7 @@ static int loop(struct launch_state *l)
 		p[P_TREE] = (struct pollfd){ tree_pollfd(), POLLPRI, 0 }; /* the cgroup emptied */
 		wait_pollfds(l, p + P_WAIT);
 		channel_pollfds(p + P_CHANNEL);
-		for (size_t i = 0; i < LAUNCH_MAX_NOTIFIERS; i++)
-			p[P_NOTIFIERS + i] = (struct pollfd){ l->notifiers[i], POLLIN, 0 };
-		seccomp_pending_pollfds(p + P_PENDING); /* connects the notifier answers later */
+		notifier_pollfds(l, p + P_NOTIFIERS);
 		/* The processes that listen: their exit closes ports, which then go unexported. */
 		for (size_t i = 0; i < l->n_exports; i++) {
 			if (l->exports[i].pidfd < 0)
@@ -501,19 +536,10 @@ static int loop(struct launch_state *l)
 		}
 		if (p[P_OWNER].revents)
 			return owner_exited(l);
-		seccomp_pending_events(p + P_PENDING);
-		for (size_t i = 0; i < LAUNCH_MAX_NOTIFIERS; i++) {
-			int *notifier = &l->notifiers[i];
-
-			if (!(p[P_NOTIFIERS + i].revents & (POLLIN | POLLHUP)))
-				continue;
-			if ((p[P_NOTIFIERS + i].revents & POLLHUP) || !launch_seccomp_serve(l, *notifier)) {
-				close(*notifier); /* every target of this filter is gone */
-				*notifier = -1;
-			}
-			if (l->phase == LAUNCH_STARTING && !l->foreground && (rc = become_ready(l)) != 0)
-				return rc;
-		}
+		/* A listen the notifier answered may have made the launch ready. */
+		if (notifier_events(l, p + P_NOTIFIERS) && l->phase == LAUNCH_STARTING &&
+		    !l->foreground && (rc = become_ready(l)) != 0)
+			return rc;
 		if (channel_events(l, p + P_CHANNEL) && l->phase == LAUNCH_STARTING && !l->foreground &&
 		    (rc = become_ready(l)) != 0)
 			return rc;

@@ -41,6 +41,9 @@ static int on_bind(void *ctx, pid_t tgid, int fd, const struct sockaddr *addr, s
 
 	if (l->serving_client)
 		return INTERCEPT_CONTINUE;
+	/* During a stop the launch hands out nothing, as its channel answers the shim. */
+	if (l->phase == LAUNCH_STOPPING)
+		return policy_candidate_in(&l->policy, &l->map, addr, len) ? ESHUTDOWN : INTERCEPT_CONTINUE;
 	rc = launch_bind(l, fd, addr, len, &port, tgid);
 	if (rc == POLICY_PASS)
 		return INTERCEPT_CONTINUE;
@@ -58,6 +61,8 @@ static int on_listen(void *ctx, pid_t tgid, int fd, int backlog)
 
 	if (l->serving_client)
 		return INTERCEPT_CONTINUE;
+	if (l->phase == LAUNCH_STOPPING) /* as the channel answers the shim's listen */
+		return address_bound_port(fd) > 0 ? ESHUTDOWN : INTERCEPT_CONTINUE;
 	if (listen(fd, backlog) < 0)
 		return errno;
 	rc = launch_listened(ctx, fd, tgid);
@@ -90,6 +95,9 @@ static int on_redirect(void *ctx, const struct sockaddr *addr, socklen_t len, un
 
 	if (rc == POLICY_PASS)
 		return INTERCEPT_CONTINUE;
+	/* During a stop too: the launch's ports listen until its tree is gone, and a server
+	 * that connects to its own sentinel on its way out (the shim knows that port without
+	 * asking) must not meet a refusal. */
 	if (l->options->verbose)
 		say_redirected(addr, len, rc, *port);
 	return rc;
