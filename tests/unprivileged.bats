@@ -59,16 +59,12 @@ SH
 }
 
 teardown() {
-	local u pid environ
+	local u pid
 	[ -f "$BATS_TEST_TMPDIR/u.dir" ] || return 0
 	u=$(cat "$BATS_TEST_TMPDIR/u.dir")
 	# what a failed test left: every process whose HOME is one of this test's users'
-	for environ in /proc/[0-9]*/environ; do
-		pid=${environ#/proc/}
-		pid=${pid%/environ}
-		if { tr '\0' '\n' <"$environ"; } 2>/dev/null | grep -qx "HOME=$u/\(nobody\|other\)"; then
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
+	for pid in $(pids_with_env -x -e "HOME=$u/nobody" -e "HOME=$u/other"); do
+		kill -KILL "$pid" 2>/dev/null || true
 	done
 	kill_by_env_file_dir "$u"
 	rm -rf "$u"
@@ -98,12 +94,12 @@ rewritten() {
 }
 # The running processes whose HOME is $1: what that user of this test started.
 left_of() {
-	local e p
-	for e in /proc/[0-9]*/environ; do
-		p=${e#/proc/}
+	local f p
+	# one grep for every process's environ, not a tr | grep pair per process
+	{ grep -lzsFx "HOME=$1" /proc/[0-9]*/environ || true; } | while read -r f; do
+		p=${f#/proc/}
 		p=${p%/environ}
-		running "$p" || continue
-		if { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qx "HOME=$1"; then echo "$p"; fi
+		if running "$p"; then echo "$p"; fi
 	done
 }
 # Nothing of nobody's is left: no process (within ~5 s), no registry entry, no private directory.
