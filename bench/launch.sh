@@ -38,8 +38,13 @@ run() {
 	[ "$3" -le 1000 ] || { echo "  missed: $name start overhead $3 us > 1000 us"; missed=1; }
 	[ "$6" -le 2000 ] || { echo "  missed: $name stop overhead $6 us > 2000 us"; missed=1; }
 	[ "$8" -le 1000 ] || { echo "  missed: $name start beyond the floor $8 us > 1000 us"; missed=1; }
-	[ "$9" -le 1000 ] || { echo "  missed: $name stop beyond the floor $9 us > 1000 us"; missed=1; }
+	[ "$9" -le 1000 ] || {
+		echo "  missed: $name stop beyond the floor $9 us > 1000 us"
+		stop_missed=1
+		missed=1
+	}
 }
+stop_missed=0
 run redis-server 6379 redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no
 run memcached 11211 memcached -u root -l 127.0.0.1 -p PORT -U 0 -m 8 -t 1
 run "http.server" 8000 /usr/bin/python3 -m http.server PORT --bind 127.0.0.1
@@ -50,6 +55,11 @@ if [ "$smoke" = 0 ] && [ -n "$raw" ]; then
 	echo "  nats-server ready through epr (seccomp) / by hand: ${ratio}x (target <= 1.1)"
 	awk -v r="$ratio" 'BEGIN { exit !(r <= 1.1) }' || { echo "  missed: nats-server ready ratio"; missed=1; }
 fi
+# Why, as traced (bench/RESULTS.md): the stopper waits for the supervisor's exit, not for
+# the server's alone; a server that dies at once of SIGTERM (http.server, nats-server) shows
+# it, one that waits for its own timer tick (redis, memcached) hides it.
+[ "$stop_missed" = 0 ] || echo "  why: beyond one process, a stop is the hop of SIGTERM through the supervisor, its clean-up once" \
+	"the tree is gone, and its exit, which epr stop waits for (bench/RESULTS.md, \"Where a stop's last millisecond goes\")"
 printf '(medians of %s rounds, each arm stopping its server %s ms after the server began; the floor is\n' "$ROUNDS" "$AGE"
 printf ' the same server by hand plus /bin/true run as epr is, %s us in the last row: targets <= 1 ms beyond it)\n' \
 	"${floor_us:-?}"
