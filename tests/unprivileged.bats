@@ -56,6 +56,7 @@ SH
 		"$U/as_nobody" >"$U/as_other"
 	chmod 755 "$U/as_nobody" "$U/as_other"
 	export U EPR_BIN LIBEPR PROGS PYPROGS
+	export -f pids_with_env # for left_of, in the scripts
 }
 
 teardown() {
@@ -94,11 +95,8 @@ rewritten() {
 }
 # The running processes whose HOME is $1: what that user of this test started.
 left_of() {
-	local f p
-	# one grep for every process's environ, not a tr | grep pair per process
-	{ grep -lzsFx "HOME=$1" /proc/[0-9]*/environ || true; } | while read -r f; do
-		p=${f#/proc/}
-		p=${p%/environ}
+	local p
+	for p in $(pids_with_env -x -e "HOME=$1"); do
 		if running "$p"; then echo "$p"; fi
 	done
 }
